@@ -36,7 +36,9 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> 
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
-def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -68,13 +70,20 @@ def start_redis(port: int, workdir: str | None = None) -> subprocess.Popen[bytes
     proc = subprocess.Popen(
         [
             redis_server_binary(),
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", workdir,
-            "--maxclients", "2000",
-            "--loglevel", "warning",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--maxclients",
+            "2000",
+            "--loglevel",
+            "warning",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -92,8 +101,18 @@ def start_sandbox(
 ) -> subprocess.Popen[bytes]:
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - child owns it
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port),
-         "--secret", secret, *extra_args],
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--secret",
+            secret,
+            *extra_args,
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},

@@ -7,6 +7,7 @@ The sandbox: ``python -m sandbox`` on a free port, reached over HTTP only.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ import requests
 from storefront import embedded
 
 SECRET = "test-shared-secret"
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get(
+        "TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
+    )
+)
 
 
 @dataclass
@@ -48,7 +53,9 @@ class SandboxProcess:
         )
 
 
-def start_sandbox_process(extra_args: list[str] | None = None, secret: str = SECRET) -> tuple[SandboxProcess, object]:
+def start_sandbox_process(
+    extra_args: list[str] | None = None, secret: str = SECRET
+) -> tuple[SandboxProcess, object]:
     port = embedded.free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     proc = embedded.start_sandbox(
@@ -76,3 +83,88 @@ def redis_url() -> Iterator[str]:
     proc = embedded.start_redis(port, tempfile.mkdtemp(prefix="storefront-test-redis-"))
     yield f"redis://127.0.0.1:{port}/0"
     embedded.stop(proc)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bff_services(redis_url: str, sandbox: SandboxProcess) -> None:
+    """Point the BFF (this process) at the test Redis and the sandbox, as settings would."""
+    from django.conf import settings
+
+    from storefront.celery import app as celery_app
+
+    settings.REDIS_URL = redis_url
+    settings.CELERY_BROKER_URL = redis_url
+    settings.CELERY_RESULT_BACKEND = redis_url
+    settings.CENTRA_API_URL = sandbox.api
+    settings.CENTRA_SHARED_SECRET = sandbox.secret
+    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url)
+
+
+@pytest.fixture
+def redis_client(redis_url: str):  # type: ignore[no-untyped-def]
+    from storefront.redis_client import get_redis
+
+    return get_redis()
+
+
+def worker_env(redis_url: str, sandbox: SandboxProcess, **extra: str) -> dict[str, str]:
+    """The environment a BFF process (worker, gunicorn) needs to join this test session."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "CENTRA_API_URL": sandbox.api,
+        "CENTRA_SHARED_SECRET": sandbox.secret,
+        "STOREFRONT_VAR_DIR": str(ARTIFACTS / "var"),
+        **extra,
+    }
+
+
+def start_worker(env: dict[str, str], name: str = "worker") -> subprocess.Popen[bytes]:
+    """A real Celery worker process; returns once it has answered a ping task."""
+    import sys
+
+    from storefront.celery import app as celery_app
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "storefront",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{name}-%h-{os.getpid()}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    result = celery_app.send_task("storefront.ping")
+    try:
+        assert result.get(timeout=60) == "pong"
+    except Exception:
+        embedded.stop(proc)
+        raise
+    return proc
+
+
+@pytest.fixture(scope="session")
+def celery_worker(redis_url: str, sandbox: SandboxProcess) -> Iterator[object]:
+    """A real Celery worker on the test Redis, talking to the default sandbox."""
+    proc = start_worker(worker_env(redis_url, sandbox))
+    yield proc
+    embedded.stop(proc, timeout=20)

@@ -1,0 +1,538 @@
+"""The sandbox's product catalog: data model, accessors and the JSON projections of Centra.
+
+Everything is kept in plain dicts keyed by id and is mutable in place (an edit API changes
+prices, stock, names, categories and adds or deactivates products). Nothing derived is
+stored: every projection (product JSON, variant groups, facets) is computed on request from
+the current data, so an edit can never leave a stale copy behind.
+
+The generator lives in :mod:`sandbox.generator`; :func:`generate_catalog` is re-exported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.config import SandboxConfig
+
+MAIN_LANGUAGE = "en"  # Centra's main language: used when a translation is missing
+ALL_PRICELISTS = "all"
+
+
+# -- shop set-up -----------------------------------------------------------------------------
+
+
+@dataclass
+class Market:
+    id: str
+    name: str
+    countries: list[str]
+
+
+@dataclass
+class Pricelist:
+    id: str
+    name: str
+    currency: str
+    # Centra's currencyFormat: currency, name, prefix, suffix, decimalPoint, decimalDigits
+    # (a string, as Centra sends it), thousandsSeparator, uri.
+    currency_format: dict[str, str]
+    countries: list[str]
+
+
+@dataclass
+class Language:
+    code: str
+    name: str
+
+
+@dataclass
+class Country:
+    code: str
+    name: str
+    eu: bool
+    language: str  # the country's default language
+    states: dict[str, str]  # state code -> name; empty for countries without states
+    ship_to: bool
+    market: str  # the default market for visitors from this country
+    pricelist: str  # the default pricelist for visitors from this country
+
+
+# -- catalog ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Category:
+    id: str
+    parent: str | None  # inCategory
+    names: dict[str, str]  # language -> this level's own name (the path is built on request)
+    slug: str  # this level's own uri segment
+
+
+@dataclass
+class Brand:
+    id: str
+    name: str
+    uri: str
+
+
+@dataclass
+class Collection:
+    id: str
+    name: str
+    uri: str
+
+
+@dataclass
+class Swatch:
+    desc: str
+    hex: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"desc": self.desc, "hex": self.hex}
+
+
+@dataclass
+class Item:
+    id: str  # "<product>-<serial>", e.g. "1001-10001"
+    name: str  # "M", "W30/L32", "onesize"
+    x: int  # itemTableX
+    y: int  # itemTableY
+    ean: str
+    sku: str
+    stock: dict[str, int] = field(default_factory=dict)  # market id -> quantity
+
+
+@dataclass
+class Price:
+    amount: float  # after discount
+    before_discount: float
+    discount_percent: int
+    show_as_on_sale: bool
+    show_as_new: bool
+
+
+@dataclass
+class ProductText:
+    """The translatable fields of a product in one language."""
+
+    name: str
+    variant_name: str
+    excerpt: str
+    description: str  # plain text; paragraphs separated by a blank line
+    meta_title: str
+    meta_description: str
+    meta_keywords: str
+
+
+@dataclass
+class Product:
+    id: str  # Centra's display id ("product" in the API)
+    centra_product: str  # shared by the colour variants of one style
+    centra_variant: str
+    uri: str
+    sku: str
+    product_sku: str
+    brand: str
+    collection: str | None
+    texts: dict[str, ProductText]  # language -> text; MAIN_LANGUAGE always present
+    country_origin: str
+    category: str  # the product's own (canonical) category, a leaf
+    # category id -> position for categoryItemSort. The product is placed explicitly in its
+    # leaf AND every ancestor (and in sale categories), as Centra's example product 3 is.
+    categories: dict[str, int]
+    markets: set[str]
+    prices: dict[str, Price]  # pricelist id -> price; a missing pricelist means price null
+    item_table_x: list[str]
+    item_table_y: list[str]
+    divider: str
+    items: list[Item]
+    media: list[str]  # image names, served as {base_url}/images/<name>.svg
+    swatch: Swatch | None
+    related: list[str]  # product ids of "standard" relations (variants are derived)
+    created_at: str  # "YYYY-MM-DD HH:MM:SS"
+    modified_at: str
+    active: bool = True
+    item_quantity_minimum: int = 1
+    item_quantity_multiple_of: int = 1
+    stock_unit: str = ""
+
+    def text(self, language: str) -> ProductText:
+        return self.texts.get(language) or self.texts[MAIN_LANGUAGE]
+
+
+def as_number(amount: float, digits: int) -> float | int:
+    """``priceAsNumber``: rounded to the currency's digits; whole amounts as JSON integers."""
+    rounded = float(Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def format_amount(amount: float, currency_format: dict[str, str]) -> str:
+    """Centra's formatted price: prefix + number + suffix, spaces in prefix/suffix as U+00A0."""
+    digits = int(currency_format.get("decimalDigits", "2"))
+    value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    negative = value < 0
+    whole, _, frac = f"{abs(value):.{digits}f}".partition(".")
+    sep = currency_format.get("thousandsSeparator", "")
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    number = sep.join(groups)
+    if digits:
+        number += currency_format.get("decimalPoint", ".") + frac
+    if negative:
+        number = "-" + number
+    nbsp = "\u00a0"
+    prefix = currency_format.get("prefix", "").replace(" ", nbsp)
+    suffix = currency_format.get("suffix", "").replace(" ", nbsp)
+    return f"{prefix}{number}{suffix}"
+
+
+class Catalog:
+    """The shop's data. Dicts keep insertion order, which is the admin order where it matters
+    (categories, markets, pricelists, countries)."""
+
+    def __init__(self) -> None:
+        self.markets: dict[str, Market] = {}
+        self.pricelists: dict[str, Pricelist] = {}
+        self.languages: dict[str, Language] = {}
+        self.countries: dict[str, Country] = {}
+        self.categories: dict[str, Category] = {}  # admin order
+        self.brands: dict[str, Brand] = {}
+        self.collections: dict[str, Collection] = {}
+        self.products: dict[str, Product] = {}
+        # item id -> product id; kept by add_product / set_items (items never move product)
+        self._item_index: dict[str, str] = {}
+        # What a visitor with no known country gets: (market, pricelist, language).
+        self.fallback_context: tuple[str, str, str] = ("1", "1", MAIN_LANGUAGE)
+        self.base_url = "http://127.0.0.1:8001"
+
+    # -- mutation helpers (used by the generator and by edit APIs) ---------------------------
+
+    def add_product(self, product: Product) -> None:
+        self.products[product.id] = product
+        self.reindex_items(product)
+
+    def reindex_items(self, product: Product) -> None:
+        """Call after replacing a product's ``items`` list."""
+        for item_id in [k for k, v in self._item_index.items() if v == product.id]:
+            del self._item_index[item_id]
+        for item in product.items:
+            self._item_index[item.id] = product.id
+
+    # -- context -----------------------------------------------------------------------------
+
+    def country_context(self, country: str) -> tuple[str, str, str]:
+        """(market id, pricelist id, language code) a visitor from ``country`` gets."""
+        c = self.countries.get(country.upper()) if country else None
+        if c is None:
+            return self.fallback_context
+        return c.market, c.pricelist, c.language
+
+    # -- products and items ------------------------------------------------------------------
+
+    def product(self, product_id: str) -> Product | None:
+        """The product with this id, whatever its market; None if unknown or deactivated."""
+        p = self.products.get(str(product_id))
+        return p if p is not None and p.active else None
+
+    def find_item(self, item_id: str) -> tuple[Product, Item] | None:
+        pid = self._item_index.get(item_id)
+        if pid is None:
+            return None
+        product = self.product(pid)
+        if product is None:
+            return None
+        for item in product.items:
+            if item.id == item_id:
+                return product, item
+        return None
+
+    def in_market(self, product: Product, market: str) -> bool:
+        return product.active and market in product.markets
+
+    def market_products(self, market: str) -> list[Product]:
+        """Active products of a market in the default order (product id ascending as numbers)."""
+        found = [p for p in self.products.values() if p.active and market in p.markets]
+        found.sort(key=product_sort_key)
+        return found
+
+    def variants(self, product: Product, market: str) -> list[Product]:
+        """The product's colour siblings (same centraProduct) present in the market, by id."""
+        found = [
+            p
+            for p in self.products.values()
+            if p.centra_product == product.centra_product
+            and p.id != product.id
+            and self.in_market(p, market)
+        ]
+        found.sort(key=product_sort_key)
+        return found
+
+    def price(self, product: Product, pricelist: str) -> Price | None:
+        return product.prices.get(pricelist)
+
+    def format_price(self, amount: float, pricelist: str) -> str:
+        return format_amount(amount, self.pricelists[pricelist].currency_format)
+
+    def price_number(self, amount: float, pricelist: str) -> float | int:
+        digits = int(self.pricelists[pricelist].currency_format.get("decimalDigits", "2"))
+        return as_number(amount, digits)
+
+    def stock(self, item_id: str, market: str) -> int:
+        found = self.find_item(item_id)
+        if found is None:
+            return 0
+        return found[1].stock.get(market, 0)
+
+    def set_stock(self, item_id: str, market: str, quantity: int) -> None:
+        found = self.find_item(item_id)
+        if found is None:
+            raise KeyError(item_id)
+        found[1].stock[market] = max(0, quantity)
+
+    def available(self, product: Product, market: str, pricelist: str) -> bool:
+        """``available``: a price in the pricelist (any price for "all") and an item in stock."""
+        if pricelist != ALL_PRICELISTS and pricelist not in product.prices:
+            return False
+        return any(i.stock.get(market, 0) > 0 for i in product.items)
+
+    # -- categories --------------------------------------------------------------------------
+
+    def category_path(self, category_id: str) -> list[Category]:
+        """Root first. A broken parent link ends the path rather than looping."""
+        path: list[Category] = []
+        seen: set[str] = set()
+        current: str | None = category_id
+        while current is not None and current in self.categories and current not in seen:
+            seen.add(current)
+            cat = self.categories[current]
+            path.insert(0, cat)
+            current = cat.parent
+        return path
+
+    def category_uri(self, category_id: str) -> str:
+        return "/".join(c.slug for c in self.category_path(category_id))
+
+    def category_name(self, category_id: str, language: str) -> list[str]:
+        return [
+            c.names.get(language) or c.names[MAIN_LANGUAGE] for c in self.category_path(category_id)
+        ]
+
+    def category_json(
+        self, category_id: str, language: str, with_parent: bool = True
+    ) -> dict[str, Any]:
+        cat = self.categories[category_id]
+        out: dict[str, Any] = {
+            "category": cat.id,
+            "name": self.category_name(cat.id, language),
+            "uri": self.category_uri(cat.id),
+        }
+        if with_parent and cat.parent is not None:
+            out["inCategory"] = cat.parent
+        return out
+
+    def category_by_uri(self, uri: str) -> Category | None:
+        for cat in self.categories.values():
+            if self.category_uri(cat.id) == uri:
+                return cat
+        return None
+
+    # -- JSON projections --------------------------------------------------------------------
+
+    def price_fields(self, product: Product, pricelist: str) -> dict[str, Any]:
+        """The top-level price fields for one pricelist; nulls when there is no price."""
+        price = self.price(product, pricelist)
+        if price is None:
+            return {
+                "price": None,
+                "priceAsNumber": None,
+                "priceBeforeDiscount": None,
+                "priceBeforeDiscountAsNumber": None,
+                "discountPercent": 0,
+                "showAsOnSale": False,
+                "showAsNew": False,
+            }
+        return {
+            "price": self.format_price(price.amount, pricelist),
+            "priceAsNumber": self.price_number(price.amount, pricelist),
+            "priceBeforeDiscount": self.format_price(price.before_discount, pricelist),
+            "priceBeforeDiscountAsNumber": self.price_number(price.before_discount, pricelist),
+            "discountPercent": price.discount_percent,
+            "showAsOnSale": price.show_as_on_sale,
+            "showAsNew": price.show_as_new,
+        }
+
+    def media_json(self, product: Product) -> dict[str, list[str]]:
+        return {"standard": [f"{self.base_url}/images/{name}.svg" for name in product.media]}
+
+    def product_json(
+        self,
+        product: Product,
+        *,
+        market: str,
+        pricelist: str,
+        language: str,
+        full_related: bool = False,
+        with_related: bool = True,
+    ) -> dict[str, Any]:
+        """A product as Centra's Checkout API shows it in a market, pricelist and language.
+
+        ``pricelist`` may be "all": then ``prices`` (keyed by pricelist id, only pricelists
+        with a price) replaces the top-level price fields. Related products of the full form
+        carry no ``relatedProducts`` of their own (as in Centra's example).
+        """
+        text = product.text(language)
+        brand = self.brands.get(product.brand)
+        collection = self.collections.get(product.collection) if product.collection else None
+        out: dict[str, Any] = {
+            "product": product.id,
+            "name": text.name,
+            "uri": product.uri,
+            "sku": product.sku,
+            "productSku": product.product_sku,
+            "brand": product.brand,
+            "brandName": brand.name if brand else "",
+            "brandUri": brand.uri if brand else "",
+            "collection": collection.id if collection else "",
+            "collectionName": collection.name if collection else "",
+            "collectionUri": collection.uri if collection else "",
+            "variantName": text.variant_name,
+            "countryOrigin": product.country_origin,
+            "excerpt": text.excerpt,
+            "excerptHtml": to_html(text.excerpt),
+            "description": text.description,
+            "descriptionHtml": to_html(text.description),
+            "metaTitle": text.meta_title,
+            "metaDescription": text.meta_description,
+            "metaKeywords": text.meta_keywords,
+            "stockUnit": product.stock_unit,
+            "category": product.category,
+            "categoryName": self.category_name(product.category, language),
+            "categoryUri": self.category_uri(product.category),
+            "centraProduct": product.centra_product,
+            "centraVariant": product.centra_variant,
+            "itemQuantityMinimum": product.item_quantity_minimum,
+            "itemQuantityMultipleOf": product.item_quantity_multiple_of,
+        }
+        if pricelist == ALL_PRICELISTS:
+            prices: dict[str, Any] = {}
+            for pl in self.pricelists:  # in pricelist order
+                if pl in product.prices:
+                    prices[pl] = self.price_fields(product, pl)
+            out["prices"] = prices
+        else:
+            out.update(self.price_fields(product, pricelist))
+        out["itemTable"] = {
+            "x": list(product.item_table_x),
+            "y": list(product.item_table_y),
+            "dividerSymbol": product.divider,
+        }
+        out["items"] = [
+            {
+                "item": i.id,
+                "itemTableX": i.x,
+                "itemTableY": i.y,
+                "name": i.name,
+                "ean": i.ean,
+                "sku": i.sku,
+                "stock": "yes" if i.stock.get(market, 0) > 0 else "no",
+            }
+            for i in product.items
+        ]
+        out["media"] = self.media_json(product)
+        out["swatch"] = product.swatch.as_json() if product.swatch else None
+        out["categories"] = {
+            cid: self.category_json(cid, language, with_parent=False)
+            for cid in product.categories
+            if cid in self.categories
+        }
+        out["available"] = self.available(product, market, pricelist)
+        if with_related:
+            out["relatedProducts"] = self.related_json(
+                product, market=market, pricelist=pricelist, language=language, full=full_related
+            )
+        out["createdAt"] = product.created_at
+        out["modifiedAt"] = product.modified_at
+        return out
+
+    def relations(self, product: Product, market: str) -> list[tuple[Product, str]]:
+        """Variant siblings (by id), then standard relations in their stored order; only
+        products present in the market; a product listed as both counts as a variant."""
+        found: list[tuple[Product, str]] = [(v, "variant") for v in self.variants(product, market)]
+        seen = {product.id} | {p.id for p, _ in found}
+        for rid in product.related:
+            other = self.product(rid)
+            if other is not None and other.id not in seen and self.in_market(other, market):
+                found.append((other, "standard"))
+                seen.add(other.id)
+        return found
+
+    def related_json(
+        self, product: Product, *, market: str, pricelist: str, language: str, full: bool
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for other, relation in self.relations(product, market):
+            if not full:
+                # Without relatedProducts=true: only variant relations, as a small subset.
+                if relation == "variant":
+                    out.append(
+                        {
+                            "product": other.id,
+                            "relation": relation,
+                            "media": self.media_json(other),
+                        }
+                    )
+                continue
+            data = self.product_json(
+                other, market=market, pricelist=pricelist, language=language, with_related=False
+            )
+            data["relation"] = relation
+            out.append(data)
+        return out
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        active = [p for p in self.products.values() if p.active]
+        per_market = ", ".join(
+            f"{m.name} {sum(1 for p in active if m.id in p.markets)}"
+            for m in self.markets.values()
+        )
+        items = sum(len(p.items) for p in active)
+        return (
+            f"{len(active)} products ({per_market}), {items} items, "
+            f"{len(self.categories)} categories, {len(self.markets)} markets, "
+            f"{len(self.pricelists)} pricelists, {len(self.languages)} languages"
+        )
+
+
+def product_sort_key(product: Product) -> tuple[int, str]:
+    """The default order: product id ascending as a number (non-numeric ids after, as text)."""
+    return (int(product.id), "") if product.id.isdigit() else (1 << 62, product.id)
+
+
+def to_html(text: str) -> str:
+    """Plain text to Centra's ``...Html`` form: paragraphs in <p>, line breaks as <br />."""
+    if not text:
+        return ""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    return "\n".join(
+        "<p>" + "<br />\n".join(_escape(line) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def generate_catalog(config: SandboxConfig) -> Catalog:
+    """A catalog generated deterministically from ``config.seed`` (see :mod:`sandbox.generator`)."""
+    from sandbox.generator import generate  # the generator imports this module's classes
+
+    return generate(config)

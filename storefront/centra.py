@@ -1,0 +1,220 @@
+"""The one Centra Checkout API client. Every app talks to Centra through it.
+
+- one ``requests.Session`` (connection pooling), ``(connect, read)`` timeouts from settings;
+- two modes: server-side (``Authorization: Bearer <shared secret>``, and ``API-token: none``
+  for catalog fetches so Centra creates no session) and session (the shopper's ``API-token``);
+- ``X-Correlation-ID`` passed on (the current request's, or a new one);
+- typed errors: :class:`CentraUnavailable` (network errors, timeouts, 5xx, anything that is
+  not JSON) and :class:`CentraRejected` (4xx, carrying the status and Centra's body);
+- redirects are never followed; the secret is in no log line and no exception message;
+- every dynamic path parameter is percent-encoded as one segment, and ``.``/``..`` are refused
+  before any request is made, because urllib3 silently removes dot segments.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from storefront import metrics
+from storefront.correlation import current_correlation_id, new_correlation_id
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+# ``API-token: none``: Centra creates and stores no session for the call.
+NO_SESSION = "none"
+
+
+class CentraError(Exception):
+    """Base of the client's errors."""
+
+
+class CentraUnavailable(CentraError):
+    """Centra could not give an answer: network error, timeout, 5xx, redirect, not JSON."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class CentraRejected(CentraError):
+    """Centra answered 4xx. ``body`` is its JSON answer (with ``errors``), to pass through."""
+
+    def __init__(self, status: int, body: JsonDict, token: str | None = None) -> None:
+        errors = body.get("errors")
+        self.errors: JsonDict = errors if isinstance(errors, dict) else {"centra": "rejected"}
+        super().__init__(f"Centra answered {status}: {sorted(self.errors)}")
+        self.status = status
+        self.body = body
+        self.token = token
+
+
+class UnsafePathParameter(ValueError):
+    """A path parameter that could move the request to another endpoint."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"path parameter {name!r}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+def path_segment(value: str, name: str = "parameter") -> str:
+    """Percent-encode one path parameter as exactly one segment.
+
+    ``quote(value, safe="")`` encodes ``/``, ``?``, ``#``, ``%`` and ``+``; what it cannot
+    neutralise is a whole segment of ``.`` or ``..``, which URL normalisation would resolve.
+    """
+    if not isinstance(value, str) or value == "":
+        raise UnsafePathParameter(name, "must be a non-empty string")
+    if value in {".", ".."}:
+        raise UnsafePathParameter(name, "dot segments are not allowed")
+    return quote(value, safe="")
+
+
+def build_path(template: str, **params: str) -> str:
+    """``build_path("vouchers/{voucher}", voucher="TEST+CODE")`` -> ``vouchers/TEST%2BCODE``."""
+    encoded = {k: path_segment(v, k) for k, v in params.items()}
+    return template.format(**encoded)
+
+
+@dataclass(frozen=True)
+class CentraResponse:
+    status: int
+    data: JsonDict
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def token(self) -> str | None:
+        token = self.data.get("token")
+        return token if isinstance(token, str) else None
+
+
+class CentraClient:
+    def __init__(
+        self,
+        base_url: str,
+        shared_secret: str,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 10.0,
+        pool_size: int = 32,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self._secret = shared_secret
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or netrc credentials picked up by accident
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"CentraClient({self.base_url!r})"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JsonDict | None = None,
+        params: Mapping[str, str] | None = None,
+        token: str | None = None,
+        server_side: bool = False,
+        headers: Mapping[str, str] | None = None,
+        correlation_id: str | None = None,
+    ) -> CentraResponse:
+        """Call Centra. ``path`` is relative to the API root and already encoded
+        (use :func:`build_path`). ``token`` is the shopper's session token, or ``"none"``."""
+        if path.startswith("/") or "://" in path:
+            raise UnsafePathParameter("path", "must be relative to the API root")
+        for segment in path.split("?")[0].split("/"):
+            if segment in {".", ".."}:
+                raise UnsafePathParameter("path", "dot segments are not allowed")
+        out_headers: dict[str, str] = {"Accept": "application/json"}
+        if headers:
+            out_headers.update(headers)
+        out_headers["X-Correlation-ID"] = (
+            correlation_id or current_correlation_id() or new_correlation_id()
+        )
+        if token:
+            out_headers["API-token"] = token
+        if server_side:
+            out_headers["Authorization"] = f"Bearer {self._secret}"
+        url = self.base_url + path
+        started = time.perf_counter()
+        endpoint = path.split("/", 1)[0].split("?", 1)[0] or "root"
+        try:
+            resp = self.session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=out_headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="timeout").inc()
+            raise CentraUnavailable(f"{method} {path}: timed out") from None
+        except requests.RequestException as e:
+            metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="network").inc()
+            raise CentraUnavailable(f"{method} {path}: {type(e).__name__}") from None
+        finally:
+            metrics.UPSTREAM_SECONDS.labels(endpoint=endpoint).observe(
+                time.perf_counter() - started
+            )
+        return self._interpret(method, path, resp)
+
+    def _interpret(self, method: str, path: str, resp: requests.Response) -> CentraResponse:
+        endpoint = path.split("/", 1)[0].split("?", 1)[0] or "root"
+        status = resp.status_code
+        if status >= 500 or 300 <= status < 400:
+            metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason=str(status)).inc()
+            raise CentraUnavailable(f"{method} {path}: Centra answered {status}", status)
+        try:
+            data = resp.json()
+        except ValueError:
+            metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="not-json").inc()
+            raise CentraUnavailable(f"{method} {path}: answer is not JSON", status) from None
+        if not isinstance(data, dict):
+            raise CentraUnavailable(f"{method} {path}: answer is not a JSON object", status)
+        if status >= 400:
+            token = data.get("token")
+            raise CentraRejected(status, data, token if isinstance(token, str) else None)
+        return CentraResponse(status=status, data=data, headers=dict(resp.headers))
+
+    def catalog(self, method: str, path: str, json: JsonDict | None = None) -> JsonDict:
+        """A server-side catalog call: shared secret, no session (``API-token: none``)."""
+        return self.request(method, path, json=json, token=NO_SESSION, server_side=True).data
+
+
+_clients: dict[tuple[str, str, float, float], CentraClient] = {}
+_clients_lock = threading.Lock()
+
+
+def get_client() -> CentraClient:
+    """The process's client for the current settings (tests may change them)."""
+    key = (
+        settings.CENTRA_API_URL,
+        settings.CENTRA_SHARED_SECRET,
+        float(settings.CENTRA_CONNECT_TIMEOUT),
+        float(settings.CENTRA_READ_TIMEOUT),
+    )
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = CentraClient(key[0], key[1], key[2], key[3])
+                _clients[key] = client
+    return client

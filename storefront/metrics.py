@@ -1,0 +1,36 @@
+"""Prometheus metrics. Served at /metrics. With several gunicorn workers set
+``PROMETHEUS_MULTIPROC_DIR`` so every worker's samples are collected."""
+
+from __future__ import annotations
+
+import os
+
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+UPSTREAM_SECONDS = Histogram(
+    "storefront_centra_request_seconds",
+    "Time of calls to Centra",
+    ["endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+UPSTREAM_ERRORS = Counter(
+    "storefront_centra_errors_total", "Calls to Centra that failed", ["endpoint", "reason"]
+)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,201 @@
+"""Settings, all from environment variables. The defaults run the demo (sandbox, embedded
+Redis, SQLite); ``STOREFRONT_ENV=production`` refuses to start without real secrets.
+
+Every variable is listed with its default and meaning in README.md ("Settings").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from storefront.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("STOREFRONT_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+STOREFRONT_ENV = env_str("STOREFRONT_ENV", "development")
+if STOREFRONT_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("STOREFRONT_ENV must be development or production")
+PRODUCTION = STOREFRONT_ENV == "production"
+
+_DEV_SECRET_KEY = "dev-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105 - dev default, refused in production
+_DEV_CENTRA_SECRET = "sandbox-shared-secret"  # noqa: S105
+_DEV_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+
+# -- Centra ------------------------------------------------------------------------------------
+CENTRA_API_URL = env_str("CENTRA_API_URL", "http://127.0.0.1:8001/api/checkout/")
+CENTRA_SHARED_SECRET = env_str("CENTRA_SHARED_SECRET", "" if PRODUCTION else _DEV_CENTRA_SECRET)
+# Several secrets are accepted at once so the endpoint secret can be rotated without downtime.
+CENTRA_WEBHOOK_SECRETS = env_list(
+    "CENTRA_WEBHOOK_SECRET", [] if PRODUCTION else [_DEV_WEBHOOK_SECRET]
+)
+CENTRA_CONNECT_TIMEOUT = env_float("CENTRA_CONNECT_TIMEOUT", 2.0)
+CENTRA_READ_TIMEOUT = env_float("CENTRA_READ_TIMEOUT", 10.0)
+
+# -- the visitor's context ---------------------------------------------------------------------
+GEO_COUNTRY_HEADER = env_str("GEO_COUNTRY_HEADER", "CF-IPCountry")
+DEFAULT_COUNTRY = env_str("DEFAULT_COUNTRY", "SE").upper()
+# API keys of trusted server-side callers (they may pass market/pricelist/language).
+STOREFRONT_API_KEYS = env_list("STOREFRONT_API_KEYS", [])
+# How many reverse proxies in front of us append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+FRONTEND_ORIGINS = env_list("FRONTEND_ORIGINS", [])
+
+# -- Redis, Celery, the catalog cache ------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 500)
+CATALOG_GRACE_SECONDS = env_int("CATALOG_GRACE_SECONDS", 600)
+CATALOG_REBUILD_CRON = env_str("CATALOG_REBUILD_CRON", "30 3 * * *")
+CATALOG_REBUILD_LOCK_SECONDS = env_int("CATALOG_REBUILD_LOCK_SECONDS", 1800)
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+# Time limits sit below the broker's visibility timeout: a task Redis redelivers is one that
+# really died, never one that is merely slow.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1200)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# -- Django ------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "storefront",
+    "catalog",
+    "checkout",
+    "accounts",
+]
+
+MIDDLEWARE = [
+    "storefront.middleware.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "storefront.urls"
+WSGI_APPLICATION = "storefront.wsgi.application"
+ASGI_APPLICATION = "storefront.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "storefront.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "storefront",
+    "DESCRIPTION": "Centra-compatible catalog from cache, checkout proxy, admin and webhooks.",
+    "VERSION": "0.1.0",
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = FRONTEND_ORIGINS
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+
+def _require_production_secrets() -> None:
+    missing = []
+    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        missing.append("DJANGO_SECRET_KEY (50+ characters)")
+    if not CENTRA_SHARED_SECRET or CENTRA_SHARED_SECRET == _DEV_CENTRA_SECRET:
+        missing.append("CENTRA_SHARED_SECRET")
+    if not CENTRA_WEBHOOK_SECRETS or _DEV_WEBHOOK_SECRET in CENTRA_WEBHOOK_SECRETS:
+        missing.append("CENTRA_WEBHOOK_SECRET")
+    if not ALLOWED_HOSTS:
+        missing.append("ALLOWED_HOSTS")
+    if missing:
+        raise ImproperlyConfigured("production needs real values for: " + ", ".join(missing))
+
+
+if PRODUCTION:
+    _require_production_secrets()

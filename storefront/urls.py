@@ -1,0 +1,22 @@
+"""URL map. Catalog reads under /api/checkout/ are answered from the cache; the checkout and
+account routes there are an allowlisted proxy to Centra. Shopper pages come last."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from storefront import health, metrics
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("bench/hello", health.hello, name="hello"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+    path("", include("catalog.urls")),
+    path("", include("checkout.urls")),
+    path("", include("accounts.urls")),
+]
