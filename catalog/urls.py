@@ -1,3 +1,14 @@
-from django.urls import URLPattern, URLResolver
+"""Catalog reads under /api/checkout/, answered from the cache (before the checkout proxy)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from catalog import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/checkout/products", views.products, name="catalog-products"),
+    path("api/checkout/products/<str:product_id>", views.product, name="catalog-product"),
+    path("api/checkout/uri", views.uri, name="catalog-uri"),
+    path("api/checkout/categories", views.categories, name="catalog-categories"),
+    path("api/checkout/countries", views.countries, name="catalog-countries"),
+    path("api/checkout/languages", views.languages, name="catalog-languages"),
+]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 # Route modules register their handlers on import; the order does not matter.
+import sandbox.accounts_api
 import sandbox.catalog_api
+import sandbox.checkout_api
 import sandbox.control_api  # noqa: F401
 from sandbox.config import SandboxConfig
 from sandbox.http import SandboxServer

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from sandbox.config import SandboxConfig
@@ -160,7 +160,20 @@ class Product:
     stock_unit: str = ""
 
     def text(self, language: str) -> ProductText:
-        return self.texts.get(language) or self.texts[MAIN_LANGUAGE]
+        """The texts in a language, else in the main language, else in any language."""
+        return localized(self.texts, language)
+
+
+T = TypeVar("T")
+
+
+def localized(values: dict[str, T], language: str) -> T:
+    """A translation: the language's, else the main language's, else the first there is."""
+    if language in values:
+        return values[language]
+    if MAIN_LANGUAGE in values:
+        return values[MAIN_LANGUAGE]
+    return next(iter(values.values()))
 
 
 def as_number(amount: float, digits: int) -> float | int:
@@ -205,8 +218,12 @@ class Catalog:
         self.brands: dict[str, Brand] = {}
         self.collections: dict[str, Collection] = {}
         self.products: dict[str, Product] = {}
-        # item id -> product id; kept by add_product / set_items (items never move product)
+        # Lookup indexes, kept by add_product / reindex: item id -> product id (and back), and
+        # centraProduct -> product ids (the variant groups).
         self._item_index: dict[str, str] = {}
+        self._items_of: dict[str, set[str]] = {}
+        self._style_members: dict[str, set[str]] = {}
+        self._style_of: dict[str, str] = {}
         # What a visitor with no known country gets: (market, pricelist, language).
         self.fallback_context: tuple[str, str, str] = ("1", "1", MAIN_LANGUAGE)
         self.base_url = "http://127.0.0.1:8001"
@@ -214,15 +231,24 @@ class Catalog:
     # -- mutation helpers (used by the generator and by edit APIs) ---------------------------
 
     def add_product(self, product: Product) -> None:
+        """Add or replace a product (by id) and index its items and variant group."""
         self.products[product.id] = product
-        self.reindex_items(product)
+        self.reindex(product)
 
-    def reindex_items(self, product: Product) -> None:
-        """Call after replacing a product's ``items`` list."""
-        for item_id in [k for k, v in self._item_index.items() if v == product.id]:
-            del self._item_index[item_id]
+    def reindex(self, product: Product) -> None:
+        """Call after changing a product's ``items`` list or its ``centra_product`` in place.
+        (Prices, stock, names, categories, markets and ``active`` need no reindexing.)"""
+        for item_id in self._items_of.pop(product.id, set()):
+            if self._item_index.get(item_id) == product.id:
+                del self._item_index[item_id]
+        self._items_of[product.id] = {item.id for item in product.items}
         for item in product.items:
             self._item_index[item.id] = product.id
+        old_style = self._style_of.get(product.id)
+        if old_style is not None:
+            self._style_members.get(old_style, set()).discard(product.id)
+        self._style_of[product.id] = product.centra_product
+        self._style_members.setdefault(product.centra_product, set()).add(product.id)
 
     # -- context -----------------------------------------------------------------------------
 
@@ -265,9 +291,9 @@ class Catalog:
         """The product's colour siblings (same centraProduct) present in the market, by id."""
         found = [
             p
-            for p in self.products.values()
-            if p.centra_product == product.centra_product
-            and p.id != product.id
+            for pid in self._style_members.get(product.centra_product, ())
+            if pid != product.id
+            and (p := self.products[pid]).centra_product == product.centra_product
             and self.in_market(p, market)
         ]
         found.sort(key=product_sort_key)
@@ -319,9 +345,7 @@ class Catalog:
         return "/".join(c.slug for c in self.category_path(category_id))
 
     def category_name(self, category_id: str, language: str) -> list[str]:
-        return [
-            c.names.get(language) or c.names[MAIN_LANGUAGE] for c in self.category_path(category_id)
-        ]
+        return [localized(c.names, language) for c in self.category_path(category_id)]
 
     def category_json(
         self, category_id: str, language: str, with_parent: bool = True
@@ -446,9 +470,11 @@ class Catalog:
         ]
         out["media"] = self.media_json(product)
         out["swatch"] = product.swatch.as_json() if product.swatch else None
+        # Each membership also shows its position ("sortOrder", as in the Shop API's model),
+        # so a cache can reproduce categoryItemSort without asking per category.
         out["categories"] = {
-            cid: self.category_json(cid, language, with_parent=False)
-            for cid in product.categories
+            cid: {**self.category_json(cid, language, with_parent=False), "sortOrder": position}
+            for cid, position in product.categories.items()
             if cid in self.categories
         }
         out["available"] = self.available(product, market, pricelist)
@@ -500,8 +526,7 @@ class Catalog:
     def summary(self) -> str:
         active = [p for p in self.products.values() if p.active]
         per_market = ", ".join(
-            f"{m.name} {sum(1 for p in active if m.id in p.markets)}"
-            for m in self.markets.values()
+            f"{m.name} {sum(1 for p in active if m.id in p.markets)}" for m in self.markets.values()
         )
         items = sum(len(p.items) for p in active)
         return (

@@ -39,7 +39,7 @@ class Faults:
 class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 8001
-    secret: str = "sandbox-shared-secret"
+    secret: str = "sandbox-shared-secret"  # noqa: S105 - the sandbox's documented default
     seed: int = 1
     products: int = 120
     markets: int = 3
@@ -48,7 +48,7 @@ class SandboxConfig:
     default_country: str = "SE"
     frontend_url: str = "http://127.0.0.1:8000"
     webhook_url: str | None = None
-    webhook_secret: str = "sandbox-webhook-secret"
+    webhook_secret: str = "sandbox-webhook-secret"  # noqa: S105
     webhook_retries: int = 0
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0

@@ -256,7 +256,7 @@ class Handler_(BaseHTTPRequestHandler):
     server: SandboxServer
     server_version = "CentraSandbox/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces the access log
 
     def do_GET(self) -> None:
@@ -322,7 +322,9 @@ class Handler_(BaseHTTPRequestHandler):
                 )
             if isinstance(result, RawReply):
                 status = result.status
-                self._send(status, result.body, result.content_type, {**extra_headers, **result.headers})
+                self._send(
+                    status, result.body, result.content_type, {**extra_headers, **result.headers}
+                )
                 return
             reply = result if isinstance(result, Reply) else Reply(result)
             body_out = reply.body
@@ -337,14 +339,22 @@ class Handler_(BaseHTTPRequestHandler):
             )
         except HttpError as e:
             status = e.status
-            self._send(status, dumps({"errors": e.errors, **e.extra}, pretty),
-                       "application/json; charset=utf-8", extra_headers)
+            self._send(
+                status,
+                dumps({"errors": e.errors, **e.extra}, pretty),
+                "application/json; charset=utf-8",
+                extra_headers,
+            )
         except (ConnectionError, TimeoutError):
             status = 499
         except Exception as e:  # a bug in the sandbox: say so as JSON, keep serving
             status = 500
-            self._send(500, dumps({"errors": {"sandbox": f"internal error: {type(e).__name__}"}}),
-                       "application/json; charset=utf-8", extra_headers)
+            self._send(
+                500,
+                dumps({"errors": {"sandbox": f"internal error: {type(e).__name__}"}}),
+                "application/json; charset=utf-8",
+                extra_headers,
+            )
             raise
         finally:
             logged = {k: v for k, v in self.headers.items()}

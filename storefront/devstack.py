@@ -111,8 +111,26 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             )
         )
+        # gunicorn, as in production: it passes the raw request URI the checkout proxy needs.
         web = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{args.port}", "--noreload"], env=env, cwd=ROOT
+            [
+                py,
+                "-m",
+                "gunicorn",
+                "storefront.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
         )
         procs.append(("web", web))
         embedded.wait_for_http(f"{web_url}/healthz", proc=web)

@@ -50,6 +50,28 @@ STOREFRONT_API_KEYS = env_list("STOREFRONT_API_KEYS", [])
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 FRONTEND_ORIGINS = env_list("FRONTEND_ORIGINS", [])
+# The visitor's explicit choices, set by the shopper pages after a country or language change.
+COUNTRY_COOKIE = env_str("COUNTRY_COOKIE", "country")
+LANGUAGE_COOKIE = env_str("LANGUAGE_COOKIE", "language")
+
+# -- checkout proxy ----------------------------------------------------------------------------
+# The shopper's Centra token lives in this HttpOnly cookie (Secure in production, SameSite=Lax).
+CHECKOUT_TOKEN_COOKIE = env_str("CHECKOUT_TOKEN_COOKIE", "centra_token")
+CHECKOUT_COOKIE_SECURE = env_bool("CHECKOUT_COOKIE_SECURE", PRODUCTION)
+CHECKOUT_COOKIE_MAX_AGE = env_int("CHECKOUT_COOKIE_MAX_AGE", 30 * 24 * 3600)
+# Largest JSON body the proxy passes on; Centra's bodies (address, payment fields) are small.
+CHECKOUT_MAX_BODY_BYTES = env_int("CHECKOUT_MAX_BODY_BYTES", 64 * 1024)
+# Mutations of one session run one at a time: how long one may hold the lock (above Centra's
+# timeouts, so a slow call is never overtaken) and how long the next one waits for it.
+CHECKOUT_LOCK_SECONDS = env_float(
+    "CHECKOUT_LOCK_SECONDS", CENTRA_CONNECT_TIMEOUT + CENTRA_READ_TIMEOUT + 5.0
+)
+CHECKOUT_LOCK_WAIT_SECONDS = env_float("CHECKOUT_LOCK_WAIT_SECONDS", 10.0)
+# "<count>/<second|minute|hour>"; empty turns a limit off. Auth: per client IP and per email
+# for login, register and password-reset-email. Proxy: per client IP for every proxied call,
+# so no single address can spend the BFF's standing with Centra.
+RATE_LIMIT_AUTH = env_str("RATE_LIMIT_AUTH", "10/minute")
+RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
 
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -76,6 +98,41 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+def _cron(expr: str) -> object:
+    """``"30 3 * * *"`` (minute hour day-of-month month day-of-week) -> a Celery crontab."""
+    from celery.schedules import crontab
+
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ImproperlyConfigured(f"CATALOG_REBUILD_CRON={expr!r}: five cron fields expected")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    try:
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+        )
+    except ValueError as e:
+        raise ImproperlyConfigured(f"CATALOG_REBUILD_CRON={expr!r}: {e}") from None
+
+
+# The scheduled full rebuild is the safety net for webhooks Centra dropped or reordered.
+# CATALOG_REBUILD_CRON=off turns it off.
+CELERY_BEAT_SCHEDULE = (
+    {}
+    if CATALOG_REBUILD_CRON.strip().lower() in {"", "off", "none"}
+    else {
+        "catalog-rebuild-all": {
+            "task": "catalog.rebuild_all",
+            "schedule": _cron(CATALOG_REBUILD_CRON),
+            "kwargs": {"reason": "schedule"},
+        }
+    }
+)
+
 # -- Django ------------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,7 +151,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.middleware.CorrelationIdMiddleware",
+    # Before everything that can answer, so preflights and errors carry CORS headers too.
+    "storefront.cors.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,6 +203,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Without collectstatic (tests, a fresh checkout) WhiteNoise serves from the apps directly.
+WHITENOISE_USE_FINDERS = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("bench/hello", health.hello, name="hello"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    path("api/admin/catalog/", include("catalog.admin_urls")),
     path("", include("catalog.urls")),
     path("", include("checkout.urls")),
     path("", include("accounts.urls")),

@@ -1,0 +1,30 @@
+"""Prometheus metrics of the catalog cache. Served with the rest at /metrics.
+
+Upstream latency is recorded by the Centra client itself (``storefront.metrics``).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+CACHE_RESULTS = Counter(
+    "storefront_catalog_cache_results_total",
+    "Catalog reads by how they were answered: HIT (live generation), MISS (read through to "
+    "Centra for a cold market), STALE (live generation while Centra is unreachable)",
+    ["result"],
+)
+READ_THROUGH = Counter(
+    "storefront_catalog_read_through_total",
+    "Catalog reads answered by calling Centra because the market had no live generation",
+)
+REBUILD_SECONDS = Histogram(
+    "storefront_catalog_rebuild_seconds",
+    "Duration of full market rebuilds",
+    ["market", "outcome"],
+    buckets=(0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200),
+)
+REBUILD_PAGES = Counter(
+    "storefront_catalog_rebuild_pages_total",
+    "Pages of POST products fetched by rebuilds",
+    ["market"],
+)

@@ -1,0 +1,658 @@
+"""The fast query engine: POST products' filters, variant rule, sorting, paging and facets,
+answered from an in-process index of one generation.
+
+The rules are the sandbox's (sandbox/README.md, "Query rules"); this engine shares no code
+with it and is held to it by tests/catalog/test_differential.py. In short:
+
+- the universe is the market's products in the default order (product id ascending as a
+  number); every product gets its position in that order, its *ordinal*;
+- filters are AND across fields and OR within a field; categories, collections, brands,
+  swatch.desc, items.name and search pass a product when it *or any product of its style*
+  (same centraProduct) matches by its own data; products, silkProduct, uri and
+  onlyAvailable look at the product's own data only;
+- sorting is lexicographic over the sortOrder entries, missing values last in both
+  directions, ties in the default order;
+- facets list every value with products in the universe, counted over the filtered set by
+  each product's own values.
+
+Sets of products are Python ints used as bitsets over ordinals: an AND or OR of two sets of
+10,000 products is one C loop over 160 machine words, and a facet count is one
+``bit_count``. Per facet value the style-expanded set is precomputed, so a filter costs a
+handful of big-int operations whatever the size of the catalog.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.documents import ALL_PRICELISTS, price_number
+from catalog.search import Vocabulary, query_words
+from catalog.store import GenerationMeta, LoadedGeneration
+from storefront.api import ApiError
+
+JsonDict = dict[str, Any]
+SORT_FIELDS = (
+    "uri",
+    "categoryItemSort",
+    "collectionUri",
+    "priceAsNumber",
+    "createdAt",
+    "modifiedAt",
+)
+URI_FOR = ("product", "category")
+FACET_FIELDS = ("brands", "categories", "collections", "swatch.desc", "items.name")
+LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+
+_BYTE_BITS: list[tuple[int, ...]] = [
+    tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)
+]
+
+
+# -- bitsets -----------------------------------------------------------------------------------
+
+
+def bits_from(ordinals: Iterable[int], size: int) -> int:
+    buf = bytearray((size + 7) >> 3)
+    for o in ordinals:
+        buf[o >> 3] |= 1 << (o & 7)
+    return int.from_bytes(buf, "little")
+
+
+def ordinals_of(bits: int) -> list[int]:
+    """The set bits of ``bits``, ascending."""
+    out: list[int] = []
+    if bits <= 0:
+        return out
+    data = bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
+    table = _BYTE_BITS
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            out.extend([base + b for b in table[byte]])
+    return out
+
+
+# -- request validation, exactly as Centra (the sandbox) answers bad input -----------------------
+
+
+def _bad(key: str, why: str) -> ApiError:
+    return ApiError(400, {key: why})
+
+
+def field_int(body: JsonDict, key: str, minimum: int = 0) -> int:
+    value = body.get(key)
+    if value is None:
+        raise _bad(key, "required")
+    if isinstance(value, bool):
+        raise _bad(key, "must be an integer")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        try:
+            value = int(value)
+        except ValueError:
+            raise _bad(key, "must be an integer") from None
+    if not isinstance(value, int):
+        raise _bad(key, "must be an integer")
+    if value < minimum:
+        raise _bad(key, f"must be at least {minimum}")
+    return value
+
+
+def field_str(body: JsonDict, key: str) -> str:
+    value = body.get(key)
+    if value is None:
+        raise _bad(key, "required")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _bad(key, "must be a string")
+    return value
+
+
+def field_bool(body: JsonDict, key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool) and _is_in(value, (0, 1, "true", "false", "0", "1")):
+        return _is_in(value, (1, "true", "1"))
+    if not isinstance(value, bool):
+        raise _bad(key, "must be a boolean")
+    return value
+
+
+def _is_in(value: Any, options: tuple[Any, ...]) -> bool:
+    try:
+        return value in options
+    except TypeError:  # e.g. a dict compared with strings: never equal, never an error
+        return False
+
+
+def field_str_list(body: JsonDict, key: str) -> list[str] | None:
+    if body.get(key) is None:
+        return None
+    value = body[key]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise _bad(key, "must be a list")
+    out: list[str] = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise _bad(key, "must be a list of strings or integers")
+        out.append(str(v))
+    return out
+
+
+def _optional_int(body: JsonDict, key: str, minimum: int) -> int | None:
+    if body.get(key) is None:
+        return None
+    return field_int(body, key, minimum=minimum)
+
+
+def _optional_bool(body: JsonDict, key: str) -> bool:
+    return False if body.get(key) is None else field_bool(body, key)
+
+
+@dataclass
+class UriFilter:
+    uri: str
+    for_: list[str]
+
+
+@dataclass
+class Query:
+    skip_first: int = 0
+    limit: int | None = None
+    categories: list[str] | None = None
+    collections: list[str] | None = None
+    brands: list[str] | None = None
+    products: list[str] | None = None
+    silk_product: list[str] | None = None
+    search: str | None = None
+    related_products: bool = False
+    swatch_desc: list[str] | None = None
+    items_name: list[str] | None = None
+    only_available: bool = False
+    uri: UriFilter | None = None
+    sort_order: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse_uri_for(value: Any, key: str = "for") -> list[str]:
+    if value is None:
+        return list(URI_FOR)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(key, "must be a list of strings")
+    return [v for v in URI_FOR if v in value]
+
+
+def parse_uri_filter(value: Any) -> UriFilter | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return UriFilter(value.strip("/"), list(URI_FOR))
+    if not isinstance(value, dict):
+        raise _bad("uri", "must be an object with uri and for")
+    uri = value.get("uri")
+    if not isinstance(uri, str):
+        raise _bad("uri", "uri.uri must be a string")
+    return UriFilter(uri.strip("/"), parse_uri_for(value.get("for"), "uri.for"))
+
+
+def parse_sort_order(value: Any) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise _bad("sortOrder", "must be a list of {field, order}")
+    out: list[tuple[str, str]] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise _bad("sortOrder", "must be a list of {field, order}")
+        name = entry.get("field")
+        order = entry.get("order", "asc")
+        if not _is_in(name, SORT_FIELDS):
+            raise _bad("sortOrder", f"field must be one of {', '.join(SORT_FIELDS)}")
+        if not isinstance(order, str) or order.lower() not in ("asc", "desc"):
+            raise _bad("sortOrder", "order must be asc or desc")
+        out.append((str(name), order.lower()))
+    return out
+
+
+def parse_query(body: JsonDict) -> Query:
+    """A POST products body; unknown fields are ignored, wrong types are a 400 naming the
+    first bad field in the order Centra checks them."""
+    search_text = None if body.get("search") is None else field_str(body, "search")
+    return Query(
+        skip_first=_optional_int(body, "skipFirst", 0) or 0,
+        limit=_optional_int(body, "limit", 1),
+        categories=field_str_list(body, "categories"),
+        collections=field_str_list(body, "collections"),
+        brands=field_str_list(body, "brands"),
+        products=field_str_list(body, "products"),
+        silk_product=field_str_list(body, "silkProduct"),
+        search=search_text,
+        related_products=_optional_bool(body, "relatedProducts"),
+        swatch_desc=field_str_list(body, "swatch.desc"),
+        items_name=field_str_list(body, "items.name"),
+        only_available=_optional_bool(body, "onlyAvailable"),
+        uri=parse_uri_filter(body.get("uri")),
+        sort_order=parse_sort_order(body.get("sortOrder")),
+    )
+
+
+# -- the index of one generation ---------------------------------------------------------------
+
+
+def default_order_key(product_id: str) -> tuple[int, str]:
+    """Product id ascending as a number; non-numeric ids after, as text."""
+    if product_id.isdigit():
+        try:
+            return (int(product_id), "")
+        except ValueError:
+            pass
+    return (1 << 62, product_id)
+
+
+def size_key(name: str) -> tuple[int, float, float, str]:
+    """Fallback order of item names not seen in Centra's facet list: letter sizes, numbers,
+    W/L sizes, then text."""
+    if name in LETTER_SIZES:
+        return (0, LETTER_SIZES.index(name), 0, name)
+    try:
+        return (1, float(name), 0, name)
+    except ValueError:
+        pass
+    waist, sep, length = name.partition("/")
+    if (
+        sep
+        and waist[:1] == "W"
+        and length[:1] == "L"
+        and waist[1:].isdigit()
+        and length[1:].isdigit()
+    ):
+        return (2, int(waist[1:]), int(length[1:]), name)
+    return (3, 0, 0, name)
+
+
+def _dense_ranks(values: list[Any]) -> list[int | None]:
+    distinct = sorted({v for v in values if v is not None})
+    rank = {v: i for i, v in enumerate(distinct)}
+    return [None if v is None else rank[v] for v in values]
+
+
+@dataclass
+class Result:
+    page: list[int]  # ordinals
+    count: int
+    facets: list[JsonDict]
+
+
+class Snapshot:
+    """One generation (at one version) of one market, indexed for queries. Immutable once
+    built; a newer version is a new Snapshot built from the updated records."""
+
+    def __init__(self, loaded: LoadedGeneration) -> None:
+        self.market = loaded.market
+        self.generation = loaded.generation
+        self.version = loaded.version
+        self.meta: GenerationMeta = loaded.meta
+        self.recs = loaded.recs
+        meta = self.meta
+        self.pricelist_index = {pl: i for i, pl in enumerate(meta.pricelists)}
+        self.languages = set(meta.languages)
+        first_lang = meta.languages[0] if meta.languages else ""
+        self.categories: dict[str, list[JsonDict]] = meta.categories
+        admin = meta.categories.get(first_lang, [])
+        self.category_order = {str(c["category"]): i for i, c in enumerate(admin)}
+        self.category_uri = {str(c["category"]): str(c.get("uri", "")) for c in admin}
+        self.category_json: dict[str, dict[str, JsonDict]] = {
+            lang: {str(c["category"]): c for c in cats} for lang, cats in meta.categories.items()
+        }
+        self.cats_by_uri: dict[str, list[str]] = {}
+        for cid, uri in self.category_uri.items():
+            self.cats_by_uri.setdefault(uri, []).append(cid)
+
+        ids = sorted(self.recs, key=default_order_key)
+        self.ids = ids
+        self.ordinal = {pid: i for i, pid in enumerate(ids)}
+        n = len(ids)
+        self.size = n
+        recl = [self.recs[pid] for pid in ids]
+        self.rec_at = recl
+        self.all_bits = (1 << n) - 1
+
+        # Styles (variant groups).
+        members: dict[str, list[int]] = {}
+        for o, rec in enumerate(recl):
+            members.setdefault(rec.get("s") or "", []).append(o)
+        self.style_members = members
+        self.style_bits = {s: bits_from(os_, n) for s, os_ in members.items()}
+
+        # Facet values per product (its own data) -> ordinals.
+        own: dict[str, dict[str, list[int]]] = {f: {} for f in FACET_FIELDS}
+        in_stock_named: dict[str, list[int]] = {}
+        stocked: list[int] = []
+        by_uri: dict[str, list[int]] = {}
+        self.swatch_data: dict[str, JsonDict] = {}
+        self.brand_names: dict[str, Any] = {}
+        self.collection_names: dict[str, Any] = {}
+        for o, rec in enumerate(recl):
+            brand = rec.get("b") or ""
+            if brand:
+                own["brands"].setdefault(brand, []).append(o)
+                self.brand_names.setdefault(brand, rec.get("bn", ""))
+            collection = rec.get("l") or ""
+            if collection:
+                own["collections"].setdefault(collection, []).append(o)
+                self.collection_names.setdefault(collection, rec.get("ln", ""))
+            for cid in rec.get("c") or {}:
+                if cid in self.category_order:
+                    own["categories"].setdefault(cid, []).append(o)
+            swatch = rec.get("w")
+            if isinstance(swatch, dict) and isinstance(swatch.get("desc"), str):
+                own["swatch.desc"].setdefault(swatch["desc"], []).append(o)
+                self.swatch_data.setdefault(swatch["desc"], swatch)
+            any_stock = False
+            names: set[str] = set()
+            for name, in_stock in rec.get("i") or []:
+                names.add(name)
+                if in_stock:
+                    any_stock = True
+                    lst = in_stock_named.setdefault(name, [])
+                    if not lst or lst[-1] != o:
+                        lst.append(o)
+            for name in names:
+                own["items.name"].setdefault(name, []).append(o)
+            if any_stock:
+                stocked.append(o)
+            by_uri.setdefault(rec.get("u") or "", []).append(o)
+        self.by_uri = by_uri
+        self.own_bits = {
+            f: {v: bits_from(os_, n) for v, os_ in vals.items()} for f, vals in own.items()
+        }
+        self.total = {f: {v: len(os_) for v, os_ in vals.items()} for f, vals in own.items()}
+        self.expanded_bits = {
+            f: {v: self._expand_ordinals(os_) for v, os_ in vals.items()} for f, vals in own.items()
+        }
+        self.stock_bits = bits_from(stocked, n)
+        self.in_stock_named = {name: bits_from(os_, n) for name, os_ in in_stock_named.items()}
+        self.price_bits = [
+            bits_from((o for o, rec in enumerate(recl) if rec["p"][i]), n)
+            for i in range(len(meta.pricelists))
+        ]
+        self.facet_order = self._facet_order()
+
+        # Sort keys: dense ranks, so every key is an int and "desc" is a negation.
+        self.ranks: dict[str, list[int | None]] = {
+            "uri": _dense_ranks([rec.get("u") for rec in recl]),
+            "createdAt": _dense_ranks([rec.get("ca") for rec in recl]),
+            "modifiedAt": _dense_ranks([rec.get("ma") for rec in recl]),
+            "collectionUri": _dense_ranks([rec.get("lu") for rec in recl]),
+        }
+        self._price_ranks: dict[str, list[int | None]] = {}
+
+        # Search: per language, word -> ordinals; one vocabulary over all languages.
+        postings: dict[str, dict[str, list[int]]] = {}
+        for o, rec in enumerate(recl):
+            for lang, words in (rec.get("x") or {}).items():
+                per = postings.setdefault(lang, {})
+                for word in words.split():
+                    per.setdefault(word, []).append(o)
+        self.postings = postings
+        vocabulary: set[str] = set()
+        for per in postings.values():
+            vocabulary.update(per)
+        self.vocabulary = Vocabulary(vocabulary)
+        self._lock = threading.Lock()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _expand_ordinals(self, ordinals: Iterable[int]) -> int:
+        styles = {self.rec_at[o].get("s") or "" for o in ordinals}
+        out = 0
+        for s in styles:
+            out |= self.style_bits[s]
+        return out
+
+    def expand(self, bits: int) -> int:
+        """Every product of a style that has a product in ``bits``."""
+        return self._expand_ordinals(ordinals_of(bits))
+
+    def _facet_order(self) -> dict[str, list[str]]:
+        learned = self.meta.facets.get(self.meta.languages[0], {}) if self.meta.languages else {}
+        out: dict[str, list[str]] = {}
+        for f in FACET_FIELDS:
+            values = list(self.own_bits[f])
+            if f == "categories":
+                out[f] = sorted(values, key=lambda v: self.category_order[v])
+                continue
+            rank = {str(v[0]): i for i, v in enumerate(learned.get(f, []))}
+            known = sorted((v for v in values if v in rank), key=lambda v: rank[v])
+            unknown = [v for v in values if v not in rank]
+            if f in ("brands", "collections"):
+                unknown.sort(key=default_order_key)
+            elif f == "items.name":
+                unknown.sort(key=size_key)
+            else:
+                unknown.sort()
+            out[f] = known + unknown
+        return out
+
+    def price_ranks(self, pricelist: str) -> list[int | None]:
+        ranks = self._price_ranks.get(pricelist)
+        if ranks is None:
+            i = self.pricelist_index[pricelist]
+            values = [price_number(rec["p"][i]) if rec["p"][i] else None for rec in self.rec_at]
+            ranks = _dense_ranks(values)
+            with self._lock:
+                self._price_ranks[pricelist] = ranks
+        return ranks
+
+    def facet_data(self, f: str, value: str, language: str) -> JsonDict:
+        if f == "categories":
+            return dict(self.category_json.get(language, {}).get(value) or {"category": value})
+        if f == "swatch.desc":
+            return dict(self.swatch_data[value])
+        if f == "items.name":
+            return {"name": value}
+        learned = self.meta.facets.get(language, {}).get(f, [])
+        for v, data in learned:
+            if v == value and isinstance(data, dict):
+                return dict(data)
+        if f == "brands":
+            return {"brand": value, "brandName": self.brand_names.get(value, "")}
+        return {"collection": value, "collectionName": self.collection_names.get(value, "")}
+
+    def search_bits(self, text: str, language: str) -> int | None:
+        """Products matching the query by their own words; None when the query has no words."""
+        words = query_words(text)
+        if not words:
+            return None
+        postings = self.postings.get(language, {})
+        vocab = self.vocabulary.words
+        result = self.all_bits
+        for q in words:
+            ordinals: list[int] = []
+            for n in self.vocabulary.matching(q):
+                ordinals.extend(postings.get(vocab[n], ()))
+            result &= bits_from(ordinals, self.size)
+            if not result:
+                break
+        return result
+
+    def uri_products(self, uri: str) -> list[int]:
+        """Products whose uri, or <category uri>/<uri> for one of their categories, is
+        ``uri``, in the default order."""
+        found = set(self.by_uri.get(uri, ()))
+        head, sep, tail = uri, "", ""
+        # Every split at a "/" is a candidate <category uri>/<product uri>.
+        pos = uri.find("/")
+        while pos != -1:
+            head, sep, tail = uri[:pos], "/", uri[pos + 1 :]
+            cids = self.cats_by_uri.get(head)
+            if cids:
+                for o in self.by_uri.get(tail, ()):
+                    cats = self.rec_at[o].get("c") or {}
+                    if any(cid in cats for cid in cids):
+                        found.add(o)
+            pos = uri.find("/", pos + 1)
+        return sorted(found)
+
+    def category_by_uri(self, uri: str) -> str | None:
+        cids = self.cats_by_uri.get(uri)
+        return cids[0] if cids else None
+
+    def uri_filter_bits(self, uri: UriFilter) -> int:
+        bits = 0
+        if "product" in uri.for_:
+            bits |= bits_from(self.uri_products(uri.uri), self.size)
+        if "category" in uri.for_:
+            for cid in self.cats_by_uri.get(uri.uri, ()):
+                bits |= self.own_bits["categories"].get(cid, 0)
+        return bits
+
+    def relations(self, o: int) -> list[tuple[int, str]]:
+        """Variant siblings (default order), then standard relations present in the market."""
+        rec = self.rec_at[o]
+        out = [(s, "variant") for s in self.style_members.get(rec.get("s") or "", []) if s != o]
+        seen = {o} | {s for s, _ in out}
+        for pid in rec.get("r") or []:
+            other = self.ordinal.get(pid)
+            if other is not None and other not in seen:
+                out.append((other, "standard"))
+                seen.add(other)
+        return out
+
+    def available(self, o: int, pricelist: str) -> bool:
+        if not (self.stock_bits >> o) & 1:
+            return False
+        if pricelist == ALL_PRICELISTS:
+            return True
+        return bool(self.rec_at[o]["p"][self.pricelist_index[pricelist]])
+
+
+# -- running a query ---------------------------------------------------------------------------
+
+
+def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> Result:
+    if pricelist == ALL_PRICELISTS and any(f == "priceAsNumber" for f, _ in query.sort_order):
+        raise _bad("sortOrder", "priceAsNumber needs a single pricelist, not all")
+    filtered = filter_bits(snap, query, pricelist=pricelist, language=language)
+    ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist)
+    start = query.skip_first
+    end = None if query.limit is None else start + query.limit
+    return Result(
+        page=ordered[start:end],
+        count=filtered.bit_count(),
+        facets=facets(snap, filtered, language),
+    )
+
+
+def _variant_values(snap: Snapshot, f: str, values: list[str]) -> int:
+    bits = 0
+    expanded = snap.expanded_bits[f]
+    for v in values:
+        bits |= expanded.get(v, 0)
+    return bits
+
+
+def filter_bits(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> int:
+    bits = snap.all_bits
+    # The product's own data.
+    if query.products is not None:
+        bits &= bits_from(
+            (o for p in query.products if (o := snap.ordinal.get(p)) is not None), snap.size
+        )
+    if query.silk_product is not None:
+        silk = 0
+        for style in set(query.silk_product):
+            silk |= snap.style_bits.get(style, 0)
+        bits &= silk
+    if query.uri is not None:
+        bits &= snap.uri_filter_bits(query.uri)
+    if query.only_available:
+        if query.items_name is not None:
+            avail = 0
+            for name in set(query.items_name):
+                avail |= snap.in_stock_named.get(name, 0)
+        else:
+            avail = snap.stock_bits
+        if pricelist != ALL_PRICELISTS:
+            avail &= snap.price_bits[snap.pricelist_index[pricelist]]
+        bits &= avail
+    # The variant rule: a style passes when one of its products matches.
+    if query.categories is not None:
+        bits &= _variant_values(snap, "categories", query.categories)
+    if query.collections is not None:
+        bits &= _variant_values(snap, "collections", query.collections)
+    if query.brands is not None:
+        bits &= _variant_values(snap, "brands", query.brands)
+    if query.swatch_desc is not None:
+        bits &= _variant_values(snap, "swatch.desc", query.swatch_desc)
+    if query.items_name is not None:
+        bits &= _variant_values(snap, "items.name", query.items_name)
+    if query.search is not None and bits:
+        matched = snap.search_bits(query.search, language)
+        if matched is not None:
+            bits &= snap.expand(matched)
+    return bits
+
+
+def sort_ordinals(
+    snap: Snapshot, ordinals: list[int], query: Query, *, pricelist: str
+) -> list[int]:
+    if not query.sort_order:
+        return ordinals
+    columns: list[tuple[list[Any] | None, str | None, bool]] = []
+    for name, order in query.sort_order:
+        desc = order == "desc"
+        if name == "priceAsNumber":
+            columns.append((snap.price_ranks(pricelist), None, desc))
+        elif name == "categoryItemSort":
+            columns.append((None, query.categories[0] if query.categories else None, desc))
+        else:
+            columns.append((snap.ranks[name], None, desc))
+    recs = snap.rec_at
+
+    def key(o: int) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for ranks, category, desc in columns:
+            if ranks is not None:
+                v = ranks[o]
+            else:
+                rec = recs[o]
+                cats = rec.get("c") or {}
+                v = cats.get(category if category is not None else rec.get("k"))
+            if v is None:
+                parts.append((1, 0))
+            else:
+                parts.append((0, -v if desc else v))
+        parts.append(o)
+        return tuple(parts)
+
+    return sorted(ordinals, key=key)
+
+
+def facets(snap: Snapshot, filtered: int, language: str) -> list[JsonDict]:
+    out: list[JsonDict] = []
+    for f in FACET_FIELDS:
+        own = snap.own_bits[f]
+        total = snap.total[f]
+        out.append(
+            {
+                "field": f,
+                "values": [
+                    {
+                        "value": v,
+                        "count": (filtered & own[v]).bit_count(),
+                        "totalCount": total[v],
+                        "data": snap.facet_data(f, v, language),
+                    }
+                    for v in snap.facet_order[f]
+                ],
+            }
+        )
+    return out

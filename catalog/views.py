@@ -1,0 +1,149 @@
+"""Centra-compatible catalog endpoints under /api/checkout/, answered from the cache.
+
+Plain Django views rather than DRF ones: these are the hot path, measured against a
+hello-world Django view, and need nothing DRF adds. :func:`catalog_endpoint` gives them what
+DRF would: errors mapped once (by ``storefront.api.exception_handler``, so the answers are
+the same as everywhere else), ``?pretty``, ``X-Cache`` on every answer, CSRF exemption (they
+read, never change state) and 405 for other methods. Each view validates, calls one service
+and returns its answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from catalog import services, store
+from catalog.services import HIT, MISS, STALE, CatalogAnswer
+from storefront.api import ApiError, exception_handler
+from storefront.centra import CentraError
+from storefront.context import VisitorContext, is_trusted
+from storefront.redis_client import get_redis
+
+JsonDict = dict[str, Any]
+View = Callable[..., CatalogAnswer]
+
+
+def _render(request: HttpRequest, body: Any, status: int, cache: str) -> HttpResponse:
+    pretty = "pretty" in request.GET
+    data = json.dumps(body, ensure_ascii=False, indent=2 if pretty else None)
+    response = HttpResponse(
+        data.encode(), status=status, content_type="application/json; charset=utf-8"
+    )
+    response["X-Cache"] = cache
+    return response
+
+
+def _error_cache_state(exc: Exception) -> str:
+    if isinstance(exc, CentraError):
+        return MISS
+    try:
+        return STALE if store.upstream_down(r=get_redis()) else HIT
+    except Exception:
+        return MISS
+
+
+def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpResponse]]:
+    allowed = {m.upper() for m in methods}
+
+    def decorate(view: View) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in allowed:
+                    raise ApiError(405, {"method": "not allowed"})
+                answer = view(request, *args, **kwargs)
+            except Exception as exc:
+                mapped = exception_handler(exc, {"request": request})
+                if mapped is None:
+                    raise
+                data = mapped.data
+                token = getattr(request, "catalog_token", None)
+                if token and isinstance(data, dict):
+                    data = {"token": token, **data}
+                return _render(request, data, mapped.status_code, _error_cache_state(exc))
+            body = answer.body
+            token = getattr(request, "catalog_token", None)
+            if token:
+                body = {"token": token, **body}
+            return _render(request, body, answer.status, answer.cache)
+
+        return wrapper
+
+    return decorate
+
+
+def json_body(request: HttpRequest) -> JsonDict:
+    """The request body as Centra reads it: empty is ``{}``, a form body is its fields, anything
+    else must be a JSON object."""
+    raw = request.body
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, {"body": "not valid UTF-8"}) from None
+    if "application/x-www-form-urlencoded" in (request.content_type or "").lower():
+        return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise ApiError(400, {"body": "malformed JSON"}) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, {"body": "must be a JSON object"})
+    return body
+
+
+def query_params(request: HttpRequest) -> JsonDict:
+    return {k: v[-1] for k, v in request.GET.lists()}
+
+
+def _context(request: HttpRequest, params: JsonDict) -> VisitorContext:
+    context = services.visitor_context(request=request, params=params)
+    request.catalog_token = context.token  # type: ignore[attr-defined]
+    return context
+
+
+@catalog_endpoint("POST")
+def products(request: HttpRequest) -> CatalogAnswer:
+    is_trusted(request)  # a wrong API key is a 401 before anything else
+    body = json_body(request)
+    return services.products_query(context=_context(request, body), body=body)
+
+
+@catalog_endpoint("GET")
+def product(request: HttpRequest, product_id: str) -> CatalogAnswer:
+    params = query_params(request)
+    context = _context(request, params)
+    return services.product_get(context=context, product_id=product_id, params=params)
+
+
+@catalog_endpoint("POST")
+def uri(request: HttpRequest) -> CatalogAnswer:
+    is_trusted(request)
+    body = json_body(request)
+    return services.uri_resolve(context=_context(request, body), body=body)
+
+
+@catalog_endpoint("GET", "POST")
+def categories(request: HttpRequest) -> CatalogAnswer:
+    is_trusted(request)
+    params = json_body(request) if request.method == "POST" else query_params(request)
+    return services.categories_list(context=_context(request, params))
+
+
+@catalog_endpoint("GET")
+def countries(request: HttpRequest) -> CatalogAnswer:
+    return services.countries_list(context=_context(request, {}))
+
+
+@catalog_endpoint("GET")
+def languages(request: HttpRequest) -> CatalogAnswer:
+    return services.languages_list(context=_context(request, {}))

@@ -1,0 +1,149 @@
+"""The visitor's context: which market (products), pricelist (prices) and language (text)
+a request is answered for (DESIGN.md, "The visitor's context").
+
+In order of precedence:
+
+1. a trusted server-side caller (``Authorization: Bearer <one of STOREFRONT_API_KEYS>``) may
+   name ``market``, ``pricelist`` (also ``"all"``) and ``language`` in the body, or in the
+   query string for GET, as Centra lets a caller holding the shared secret do;
+2. the visitor's explicit choice, stored in the ``country`` and ``language`` cookies;
+3. the country from the trusted geo header (``GEO_COUNTRY_HEADER``, e.g. ``CF-IPCountry``);
+4. ``DEFAULT_COUNTRY``.
+
+A country maps to its market, pricelist and default language through Centra's countries
+(fetched server-side and cached). Anything a visitor sends is validated: a country must be
+two letters and known, a language known; otherwise it is ignored. A wrong API key is a 401.
+
+The shop set-up comes in as the :class:`Shop` protocol so this module needs no catalog code.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from storefront.api import ApiError
+
+ALL_PRICELISTS = "all"
+
+
+class Defaults(Protocol):
+    @property
+    def market(self) -> str: ...
+    @property
+    def pricelist(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+
+
+class Shop(Protocol):
+    def country_defaults(self, country: str) -> Defaults | None: ...
+    def has_market(self, market: str) -> bool: ...
+    def has_pricelist(self, pricelist: str) -> bool: ...
+    def has_language(self, language: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class VisitorContext:
+    market: str
+    pricelist: str  # a pricelist id, or "all" (trusted callers only)
+    language: str
+    country: str
+    trusted: bool  # a server-side caller with the BFF's API key
+    token: str | None  # the visitor's own Centra session token, handed back unchanged
+
+
+def is_trusted(request: HttpRequest) -> bool:
+    """True for a caller with one of our API keys; a wrong or malformed key is a 401 (a
+    caller that means to be trusted must not silently get a visitor's context)."""
+    header = request.headers.get("Authorization")
+    if not header:
+        return False
+    scheme, _, key = header.strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() == "bearer" and key:
+        for allowed in settings.STOREFRONT_API_KEYS:
+            if hmac.compare_digest(key.encode(), allowed.encode()):
+                return True
+    raise ApiError(401, {"authorization": "invalid API key"})
+
+
+def visitor_token(request: HttpRequest) -> str | None:
+    token = request.headers.get("API-token") or request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
+    if not token or token.strip().lower() == "none":
+        return None
+    return token.strip()
+
+
+def _country_code(value: str | None, shop: Shop) -> str | None:
+    if not value:
+        return None
+    code = value.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return None
+    return code if shop.country_defaults(code) is not None else None
+
+
+def visitor_country(request: HttpRequest, shop: Shop) -> str:
+    chosen = _country_code(request.COOKIES.get(settings.COUNTRY_COOKIE), shop)
+    if chosen:
+        return chosen
+    header = settings.GEO_COUNTRY_HEADER
+    if header:
+        geo = _country_code(request.headers.get(header), shop)
+        if geo:
+            return geo
+    return str(settings.DEFAULT_COUNTRY).upper()
+
+
+def _param_str(params: dict[str, Any], key: str) -> str:
+    value = params.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ApiError(400, {key: "must be a string"})
+    return value
+
+
+def resolve_context(
+    request: HttpRequest, *, shop: Shop, params: dict[str, Any], trusted: bool | None = None
+) -> VisitorContext:
+    """The context of this request. ``params`` is the JSON body (POST) or the query (GET)."""
+    if trusted is None:
+        trusted = is_trusted(request)
+    country = visitor_country(request, shop)
+    defaults = shop.country_defaults(country)
+    if defaults is None:
+        raise ApiError(503, {"country": f"no market is set up for {country}"})
+    market, pricelist, language = defaults.market, defaults.pricelist, defaults.language
+    chosen_language = request.COOKIES.get(settings.LANGUAGE_COOKIE)
+    if chosen_language and shop.has_language(chosen_language):
+        language = chosen_language
+    if trusted:
+        errors: dict[str, str] = {}
+        if params.get("market") is not None:
+            market = _param_str(params, "market")
+            if not shop.has_market(market):
+                errors["market"] = "not found"
+        if params.get("pricelist") is not None:
+            pricelist = _param_str(params, "pricelist")
+            if pricelist != ALL_PRICELISTS and not shop.has_pricelist(pricelist):
+                errors["pricelist"] = "not found"
+        if params.get("language") is not None:
+            language = _param_str(params, "language")
+            if not shop.has_language(language):
+                errors["language"] = "not found"
+        if errors:
+            raise ApiError(400, errors)
+    return VisitorContext(
+        market=market,
+        pricelist=pricelist,
+        language=language,
+        country=country,
+        trusted=trusted,
+        token=visitor_token(request),
+    )

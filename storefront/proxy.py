@@ -1,0 +1,511 @@
+"""The allowlisted proxy engine under ``/api/checkout/``: route table, matching, parameter
+checks, the header allowlist, the session token, the Origin check, rate limits, the answer.
+
+A request is proxied only when its method and path match a route of the table, each path
+parameter passes its own rule, and the path is rebuilt from the template with every parameter
+percent-encoded as one segment (:func:`storefront.centra.build_path`). Nothing of the client's
+path is ever pasted into the upstream URL. All of this happens before any upstream call.
+
+Why the *raw* path: the server decodes ``%2F`` to ``/`` in ``PATH_INFO``, so a voucher
+``SUMMER/10`` sent as ``vouchers/SUMMER%2F10`` would look like two segments there. gunicorn
+passes the request target as received in ``RAW_URI`` (other servers: ``REQUEST_URI``); we split
+that on ``/`` and decode each segment exactly once. Where neither is present (the Django test
+client, some servers) we fall back to the decoded ``PATH_INFO``: then an encoded slash inside a
+parameter splits it, such a request matches no route or a parameter rule refuses it, and it is
+a 4xx; it can never reach another endpoint, but such a voucher cannot be used there.
+
+The session rules (new session, serialized mutations, payment in flight) are the service's,
+passed in by each app's view (``forward``); this module knows HTTP, not Centra sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+from urllib.parse import unquote, urlsplit
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import URLPattern, re_path
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from storefront.api import ApiError
+from storefront.centra import JsonDict, build_path
+from storefront.clientip import client_ip, rate_limit_subject
+from storefront.cors import normalise_origin
+from storefront.ratelimit import parse_rate, rate_limit_hit
+from storefront.redis_client import get_redis
+
+log = logging.getLogger(__name__)
+
+PROXY_PREFIX = "/api/checkout/"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_PARAMETER_LENGTH = 256
+
+
+class ProxyError(ApiError):
+    """An :class:`ApiError` that also sets response headers (``Allow``, ``Retry-After``)."""
+
+    def __init__(
+        self, status: int, errors: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status, errors)
+        self.headers = dict(headers or {})
+
+
+# -- parameters and routes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """The rule one path parameter must pass, checked on its decoded value."""
+
+    pattern: re.Pattern[str]
+    rule: str  # said back to the client when the value is refused
+    max_length: int = MAX_PARAMETER_LENGTH
+
+    def refuse(self, value: str) -> str | None:
+        """Why ``value`` is refused, or None when it passes."""
+        if len(value) > self.max_length:
+            return f"too long (at most {self.max_length} characters)"
+        # Control characters (CR, LF, NUL, ...) and odd spaces have no place in any Centra id.
+        if not value.isprintable():
+            return "must not contain control characters"
+        if value in {".", ".."}:
+            return "dot segments are not allowed"
+        if not self.pattern.fullmatch(value):
+            return self.rule
+        return None
+
+
+def param(regex: str, rule: str, max_length: int = MAX_PARAMETER_LENGTH) -> Param:
+    # fullmatch, never "$": "$" also matches before a trailing newline.
+    return Param(re.compile(regex), rule, max_length)
+
+
+BodyRule = Literal["none", "optional"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One allowlisted call: ``Route("DELETE", "vouchers/{voucher}", {"voucher": VOUCHER})``.
+
+    ``changes_selection``: refused while a payment result of the session is in flight.
+    ``payment_result``: marks the session as having a payment result in flight.
+    ``auth_email``: an authentication call, rate-limited per address and per email, the email
+    taken from ``"param:<name>"`` or ``"body:<key>"``.
+    """
+
+    method: str
+    template: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+    body: BodyRule = "optional"
+    changes_selection: bool = False
+    payment_result: bool = False
+    auth_email: str | None = None
+    segments: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        segments = tuple(self.template.split("/"))
+        names = [s[1:-1] for s in segments if s.startswith("{")]
+        if sorted(names) != sorted(self.params):
+            raise ValueError(
+                f"{self.template}: parameters {names} need rules {sorted(self.params)}"
+            )
+        object.__setattr__(self, "segments", segments)
+
+    @property
+    def mutates(self) -> bool:
+        return self.method != "GET"
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: Route
+    params: dict[str, str]  # decoded once
+    path: str  # the upstream path, rebuilt from the template, each parameter one segment
+
+
+@dataclass(frozen=True)
+class Segment:
+    raw: str
+    value: str | None  # decoded once; None when the escapes are not UTF-8
+
+
+def request_segments(meta: Mapping[str, Any], path_info: str) -> list[Segment]:
+    """The path below ``/api/checkout/`` as segments, from the raw request target when the
+    server gives it (see the module docstring)."""
+    raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
+    if raw:
+        if "://" in raw.split("?", 1)[0]:  # absolute-form request target
+            raw = urlsplit(raw).path
+        raw_path = raw.split("?", 1)[0].split("#", 1)[0]
+        # A well-formed request target is printable ASCII; anything else is refused whole.
+        if not all("!" <= c <= "~" for c in raw_path):
+            raise ProxyError(400, {"path": "must be printable ASCII, percent-encoded"})
+        prefix = (meta.get("SCRIPT_NAME") or "") + PROXY_PREFIX
+        if not raw_path.startswith(prefix):
+            raise ProxyError(404, {"endpoint": "not found"})
+        segments = []
+        for part in raw_path[len(prefix) :].split("/"):
+            try:
+                value: str | None = unquote(part, errors="strict")
+            except UnicodeDecodeError:
+                value = None
+            segments.append(Segment(part, value))
+        return segments
+    if not path_info.startswith(PROXY_PREFIX):
+        raise ProxyError(404, {"endpoint": "not found"})
+    return [Segment(p, p) for p in path_info[len(PROXY_PREFIX) :].split("/")]
+
+
+def _shape_matches(route: Route, segments: Sequence[Segment]) -> bool:
+    if len(route.segments) != len(segments):
+        return False
+    for want, got in zip(route.segments, segments, strict=True):
+        # Literal segments compare raw: "%73election" is not "selection" to us.
+        if not want.startswith("{") and want != got.raw:
+            return False
+    return True
+
+
+def route_match(routes: Sequence[Route], method: str, segments: Sequence[Segment]) -> RouteMatch:
+    """The route for this request, or a 404 (unknown path), 405 (known path, other method) or
+    400 (a parameter refused). Raises :class:`ProxyError`."""
+    shaped = [r for r in routes if _shape_matches(r, segments)]
+    if not shaped:
+        raise ProxyError(404, {"endpoint": "not found"})
+    route = next((r for r in shaped if r.method == method), None)
+    if route is None:
+        allowed = ", ".join(sorted({r.method for r in shaped}))
+        raise ProxyError(405, {"method": f"{method} not allowed"}, {"Allow": allowed})
+    params: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for want, got in zip(route.segments, segments, strict=True):
+        if not want.startswith("{"):
+            continue
+        name = want[1:-1]
+        if got.value is None:
+            errors[name] = "not valid UTF-8 after decoding"
+            continue
+        why = route.params[name].refuse(got.value) if got.value else "must not be empty"
+        if why:
+            errors[name] = why
+        else:
+            params[name] = got.value
+    if errors:
+        raise ProxyError(400, errors)
+    return RouteMatch(route=route, params=params, path=build_path(route.template, **params))
+
+
+# -- the session token -------------------------------------------------------------------------
+
+TokenSource = Literal["header", "cookie", "none"]
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    value: str | None
+    source: TokenSource
+
+
+def _accept_token(accept: str) -> str | None:
+    """Centra's ``Accept: */*; api-token=...`` form, which spares browsers a preflight."""
+    for part in accept.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "api-token" and value.strip():
+            return value.strip()
+    return None
+
+
+def session_token(request: HttpRequest) -> SessionToken:
+    """The header wins over the cookie: a non-browser client means the token it sends."""
+    header = request.META.get("HTTP_API_TOKEN") or _accept_token(
+        request.META.get("HTTP_ACCEPT", "")
+    )
+    if header is not None:
+        header = header.strip()
+        if not _TOKEN.fullmatch(header):
+            raise ProxyError(400, {"API-token": "not a valid session token"})
+        return SessionToken(header, "header")
+    cookie = request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
+    if cookie and _TOKEN.fullmatch(cookie):
+        return SessionToken(cookie, "cookie")
+    # A malformed cookie is treated as none: the shopper gets a fresh session and cookie.
+    return SessionToken(None, "none")
+
+
+def set_token_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        settings.CHECKOUT_TOKEN_COOKIE,
+        token,
+        max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
+        path="/",
+        secure=settings.CHECKOUT_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+# -- what the client may tell us -----------------------------------------------------------------
+
+# Forwarded upstream, nothing else: Centra localises by Accept-Language and may log the agent.
+# Content-Type and Accept are the client's own (JSON); X-Correlation-ID is set by the client.
+FORWARDED_HEADERS = ("Accept-Language", "User-Agent")
+MAX_HEADER_LENGTH = 512
+
+
+def forward_headers(meta: Mapping[str, Any]) -> dict[str, str]:
+    """The allowlisted request headers to pass on, minus any the client named in ``Connection``
+    (which makes them hop-by-hop)."""
+    nominated = {t.strip().lower() for t in str(meta.get("HTTP_CONNECTION", "")).split(",")}
+    out: dict[str, str] = {}
+    for name in FORWARDED_HEADERS:
+        if name.lower() in nominated:
+            continue
+        value = meta.get("HTTP_" + name.upper().replace("-", "_"))
+        if value and len(value) <= MAX_HEADER_LENGTH and value.isprintable() and value.isascii():
+            out[name] = value
+    return out
+
+
+def geo_country(meta: Mapping[str, Any]) -> str | None:
+    """The visitor's country from the trusted geo header, if it is two letters (Cloudflare's
+    ``XX`` unknown and ``T1`` Tor are not countries)."""
+    key = "HTTP_" + settings.GEO_COUNTRY_HEADER.upper().replace("-", "_")
+    value = str(meta.get(key, "")).strip().upper()
+    if re.fullmatch(r"[A-Z]{2}", value) and value != "XX":
+        return value
+    return None
+
+
+def _origin_of(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def origin_check(request: HttpRequest, token: SessionToken) -> None:
+    """CSRF protection for cookie sessions: an unsafe call must come from a frontend origin or
+    from our own. Clients that send the token in a header are exempt: the token is no ambient
+    credential, and a page cannot send it cross-origin without a CORS preflight we refuse.
+    A call without any token counts as a cookie call: it creates the session whose cookie a
+    cross-site form post would plant in the shopper's browser (login CSRF)."""
+    if request.method not in UNSAFE_METHODS or token.source == "header":
+        return
+    origin = request.META.get("HTTP_ORIGIN") or _origin_of(request.META.get("HTTP_REFERER", ""))
+    if not origin or origin == "null":
+        raise ProxyError(403, {"origin": "missing"})
+    allowed = {normalise_origin(o) for o in settings.FRONTEND_ORIGINS}
+    allowed.add(normalise_origin(f"{request.scheme}://{request.get_host()}"))
+    if normalise_origin(origin) not in allowed:
+        raise ProxyError(403, {"origin": "not allowed"})
+
+
+def _limit(scope: str, subject: str, rate_setting: str) -> None:
+    rate = parse_rate(rate_setting)
+    if rate is None:
+        return
+    retry_after = rate_limit_hit(redis_client=get_redis(), scope=scope, subject=subject, rate=rate)
+    if retry_after is not None:
+        raise ProxyError(
+            429,
+            {"rateLimit": f"too many requests, retry in {retry_after} seconds"},
+            {"Retry-After": str(retry_after)},
+        )
+
+
+def rate_limit_check(request: HttpRequest, match: RouteMatch, body: JsonDict | None) -> None:
+    """Per address for every call; per address and per email for authentication calls."""
+    subject = rate_limit_subject(client_ip(request.META))
+    _limit("proxy-ip", subject, settings.RATE_LIMIT_PROXY)
+    source = match.route.auth_email
+    if source is None:
+        return
+    _limit("auth-ip", subject, settings.RATE_LIMIT_AUTH)
+    kind, _, name = source.partition(":")
+    email = match.params.get(name) if kind == "param" else (body or {}).get(name)
+    if isinstance(email, str) and email.strip():
+        _limit("auth-email", email.strip().lower(), settings.RATE_LIMIT_AUTH)
+
+
+def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
+    """A JSON object, size-limited, or None when there is no body. Passed on as parsed."""
+    limit = settings.CHECKOUT_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ProxyError(400, {"body": "bad Content-Length"}) from None
+    if declared > limit:
+        raise ProxyError(413, {"body": f"larger than {limit} bytes"})
+    raw = request.read(limit + 1)  # bounded even for a chunked body without a length
+    if len(raw) > limit:
+        raise ProxyError(413, {"body": f"larger than {limit} bytes"})
+    if not raw.strip() or route.body == "none":
+        return None
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(name)  # NaN and Infinity are not JSON and cannot be sent on
+
+    try:
+        data = json.loads(raw, parse_constant=no_constants)
+    except (ValueError, RecursionError):
+        raise ProxyError(400, {"body": "malformed JSON"}) from None
+    if not isinstance(data, dict):
+        raise ProxyError(400, {"body": "must be a JSON object"})
+    return data
+
+
+# -- the call and its answer ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProxyCall:
+    """Everything a service needs to make one proxied call, already validated."""
+
+    match: RouteMatch
+    body: JsonDict | None
+    token: SessionToken
+    country: str | None  # from the geo header, for a new session
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ProxyResult:
+    status: int
+    body: JsonDict
+    token: str | None  # the token of Centra's answer, to follow when it changed
+
+
+Forward = Callable[..., ProxyResult]  # forward(*, call: ProxyCall) -> ProxyResult
+
+
+def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
+    """Validate everything about a request before any upstream call."""
+    method = request.method or "GET"
+    match = route_match(routes, method, request_segments(request.META, request.path_info))
+    token = session_token(request)
+    origin_check(request, token)
+    body = json_body(request, match.route)
+    rate_limit_check(request, match, body)
+    return ProxyCall(
+        match=match,
+        body=body,
+        token=token,
+        country=geo_country(request.META),
+        headers=forward_headers(request.META),
+    )
+
+
+def proxy_response(call: ProxyCall, result: ProxyResult) -> Response:
+    """Centra's status and JSON unchanged; of its headers none (ours are added), and the
+    cookie follows the token when Centra issued a new one."""
+    response = Response(result.body, status=result.status)
+    if (
+        call.token.source != "header"
+        and result.token
+        and result.token != call.token.value
+        and _TOKEN.fullmatch(result.token)
+    ):
+        set_token_cookie(response, result.token)
+    return response
+
+
+class JsonOnly(BaseContentNegotiation):
+    """Centra answers JSON whatever the Accept header says; so do we (never a 406 of ours,
+    which a frontend would read as Centra's)."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class ProxyBaseView(APIView):
+    """No DRF authentication, parsing or Allow header: the engine does its own checks."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+    parser_classes = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnly
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        return {}
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, redis.RedisError):
+            # Locks and rate limits live in Redis: without it we refuse, we do not guess.
+            log.warning("proxy: Redis unavailable: %s", type(exc).__name__)
+            exc = ProxyError(503, {"session": "temporarily unavailable"}, {"Retry-After": "5"})
+        response = super().handle_exception(exc)
+        if isinstance(exc, ProxyError):
+            for name, value in exc.headers.items():
+                response[name] = value
+        return response
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Session data: never stored by a browser or shared cache.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ProxyView(ProxyBaseView):
+    """One app's allowlist: ``class CheckoutProxy(ProxyView): routes = ...; forward = ...``."""
+
+    routes: ClassVar[Sequence[Route]] = ()
+    forward: ClassVar[Forward]
+
+    def proxy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        call = proxy_call(request._request, self.routes)
+        return proxy_response(call, type(self).forward(call=call))
+
+    get = post = put = delete = patch = head = proxy
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        return self.proxy(request, *args, **kwargs)
+
+
+class NotProxiedView(ProxyBaseView):
+    """Everything under ``/api/checkout/`` that no allowlist has: a 404 with ``errors``."""
+
+    def refuse(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise ProxyError(404, {"endpoint": "not found"})
+
+    get = post = put = delete = patch = head = refuse
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        return self.refuse(request, *args, **kwargs)
+
+
+def proxy_urlpatterns(routes: Sequence[Route], view: Callable[..., Any]) -> list[URLPattern]:
+    """One URL pattern for the first segments of a table; the view matches the rest itself on
+    the raw path. ``[\\s\\S]`` so a decoded newline still reaches the view and its refusal."""
+    firsts = sorted({r.segments[0] for r in routes}, key=lambda s: (-len(s), s))
+    alternatives = "|".join(re.escape(s) for s in firsts)
+    return [re_path(rf"^api/checkout/(?:{alternatives})(?:/[\s\S]*)?\Z", view)]

@@ -1,0 +1,171 @@
+"""Fixtures and helpers for the checkout and account proxy tests.
+
+Imported by ``tests/checkout/conftest.py`` and ``tests/accounts/conftest.py`` (and by the
+proxy tests under ``tests/storefront``), so each has them without a shared conftest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+from django.test import Client
+
+from storefront import embedded
+from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+
+API = "/api/checkout/"
+FRONTEND = "http://shop.example"
+
+
+@pytest.fixture(autouse=True)
+def _proxy_settings(settings: Any) -> None:
+    """The frontend origin the tests send, and no rate limits: every test calls from
+    127.0.0.1, and the limits have tests of their own that switch them on."""
+    settings.FRONTEND_ORIGINS = [FRONTEND]
+    settings.RATE_LIMIT_PROXY = ""
+    settings.RATE_LIMIT_AUTH = ""
+
+
+@pytest.fixture(scope="session")
+def own_sandbox() -> Iterator[SandboxProcess]:
+    """A sandbox of these tests' own: its stock, faults and request log are theirs to change."""
+    info, proc = start_sandbox_process()
+    yield info
+    embedded.stop(proc)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def use_own_sandbox(settings: Any, own_sandbox: SandboxProcess) -> Iterator[SandboxProcess]:
+    """Point this process's BFF at the own sandbox for one test; its faults are reset after."""
+    settings.CENTRA_API_URL = own_sandbox.api
+    settings.CENTRA_SHARED_SECRET = own_sandbox.secret
+    yield own_sandbox
+    own_sandbox.control("PUT", "faults", json={"latencyMs": 0, "errorRate": 0, "stall": False})
+
+
+def shopper(**headers: str) -> Client:
+    """A browser on the frontend's origin: it keeps the cookie and sends Origin."""
+    return Client(HTTP_ORIGIN=FRONTEND, **headers)
+
+
+def call(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:
+    """``call(c, "POST", "items/1-2")`` -> the Django test response, JSON body if any."""
+    data = "" if body is None else json.dumps(body)
+    return client.generic(
+        method.upper(), API + path, data, content_type="application/json", **extra
+    )
+
+
+def catalog(sandbox: SandboxProcess, limit: int = 200) -> list[dict[str, Any]]:
+    """The sandbox's products for the default country, read server-side (no session)."""
+    resp = requests.post(
+        sandbox.api + "products",
+        json={"limit": limit, "onlyAvailable": True},
+        headers={"Authorization": f"Bearer {sandbox.secret}", "API-token": "none"},
+        timeout=30,
+    )
+    resp.raise_for_status()
+    products: list[dict[str, Any]] = resp.json()["products"]
+    return products
+
+
+def in_stock_items(sandbox: SandboxProcess, count: int = 3) -> list[str]:
+    items = [
+        i["item"]
+        for p in catalog(sandbox)
+        if p.get("price") is not None
+        for i in p["items"]
+        if i.get("stock") == "yes"
+    ]
+    assert len(items) >= count, "the sandbox has too few items in stock"
+    return items[:count]
+
+
+def sandbox_log(sandbox: SandboxProcess) -> list[dict[str, Any]]:
+    """What reached the sandbox's API (its control calls left out)."""
+    resp = sandbox.control("GET", "requests")
+    resp.raise_for_status()
+    return [e for e in resp.json()["requests"] if e["path"].startswith("/api/checkout/")]
+
+
+def sandbox_log_clear(sandbox: SandboxProcess) -> None:
+    sandbox.control("DELETE", "requests").raise_for_status()
+
+
+def new_email() -> str:
+    return f"shopper-{uuid.uuid4().hex[:12]}@example.com"
+
+
+ADDRESS = {
+    "firstName": "Test",
+    "lastName": "Shopper",
+    "email": "test.shopper@example.com",
+    "address1": "Storgatan 1",
+    "zipCode": "111 22",
+    "city": "Stockholm",
+    "country": "SE",
+    "phoneNumber": "0701234567",
+}
+
+
+# -- the BFF served by gunicorn, where the raw request path matters ------------------------------
+
+
+@dataclass
+class BffServer:
+    url: str
+    port: int
+    sandbox: SandboxProcess
+
+
+def start_gunicorn(env: dict[str, str], workers: int = 2, threads: int = 4) -> tuple[int, Any]:
+    port = embedded.free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"gunicorn-proxy-{port}.log", "ab")  # noqa: SIM115 - child owns it
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            "-",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    embedded.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
+    return port, proc
+
+
+@pytest.fixture(scope="session")
+def bff_server(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[BffServer]:
+    """The BFF under gunicorn (which passes the raw path as RAW_URI), on the own sandbox."""
+    env = worker_env(
+        redis_url,
+        own_sandbox,
+        FRONTEND_ORIGINS=FRONTEND,
+        RATE_LIMIT_PROXY="",
+        RATE_LIMIT_AUTH="",
+        DJANGO_DEBUG="false",
+        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    )
+    port, proc = start_gunicorn(env)
+    yield BffServer(url=f"http://127.0.0.1:{port}", port=port, sandbox=own_sandbox)
+    embedded.stop(proc)

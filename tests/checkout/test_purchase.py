@@ -1,0 +1,265 @@
+"""Shopping through the BFF against the real sandbox: a purchase for each payment action, the
+out-of-stock 410, the bulk PUT items, vouchers with "+" and "/"."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from tests.checkout.fixtures import (
+    ADDRESS,
+    FRONTEND,
+    BffServer,
+    call,
+    in_stock_items,
+    shopper,
+)
+
+RETURN_PAGE = f"{FRONTEND}/checkout/return?step=done"
+FAILED_PAGE = f"{FRONTEND}/checkout/failed"
+
+
+def payment_body(method: str) -> dict[str, Any]:
+    return {
+        "paymentMethod": method,
+        "paymentReturnPage": RETURN_PAGE,
+        "paymentFailedPage": FAILED_PAGE,
+        "termsAndConditions": True,
+        "address": ADDRESS,
+    }
+
+
+def form_of(page: str) -> tuple[str, dict[str, str]]:
+    """The first form of an HTML page: its action and its named inputs."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert action, page
+    fields = {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"', page)
+    }
+    return html.unescape(action.group(1)), fields
+
+
+def cart_with_one_item(sandbox: Any) -> tuple[Any, str]:
+    client = shopper()
+    item = in_stock_items(sandbox)[0]
+    resp = call(client, "POST", f"items/{item}")
+    assert resp.status_code == 200, resp.json()
+    return client, item
+
+
+def test_purchase_with_a_redirect_payment(use_own_sandbox: Any) -> None:
+    client, item = cart_with_one_item(use_own_sandbox)
+    assert call(client, "PUT", "payment-methods/sandbox-redirect").status_code == 200
+
+    resp = call(client, "POST", "payment", payment_body("sandbox-redirect"))
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["action"] == "redirect"
+
+    # The shopper's browser at the provider: the page, Pay, and the way back to our frontend.
+    page = requests.get(resp.json()["url"], timeout=10)
+    action, _ = form_of(page.text)
+    back = requests.post(action, data={"decision": "pay"}, allow_redirects=False, timeout=10)
+    assert back.status_code == 303
+    location = back.headers["Location"]
+    assert location.startswith(f"{FRONTEND}/checkout/return")
+    returned = dict(parse_qsl(urlsplit(location).query))
+    returned.pop("step")  # our own page's parameter; the rest is the provider's, unchanged
+
+    result = call(client, "POST", "payment-result", {"paymentMethodFields": returned})
+    assert result.status_code == 200, result.json()
+    order = result.json()
+    assert order["order"]
+    assert [i["item"] for i in order["items"]] == [item]
+
+    receipt = call(client, "GET", "receipt")
+    assert receipt.status_code == 200
+    assert receipt.json()["order"] == order["order"]
+    assert call(client, "GET", "selection").json()["selection"]["items"] == []
+
+
+def test_purchase_with_a_form_payment(use_own_sandbox: Any) -> None:
+    client, _ = cart_with_one_item(use_own_sandbox)
+    resp = call(client, "POST", "payment", payment_body("sandbox-form"))
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["action"] == "form"
+
+    action, _ = form_of(resp.json()["formHtml"])
+    page = requests.post(action, data={"decision": "pay"}, timeout=10)
+    target, fields = form_of(page.text)  # the provider's self-submitting form back to us
+    assert target == RETURN_PAGE
+
+    result = call(client, "POST", "payment-result", {"paymentMethodFields": fields})
+    assert result.status_code == 200, result.json()
+    assert result.json()["order"]
+
+
+def test_purchase_with_an_instant_success(use_own_sandbox: Any) -> None:
+    client, _ = cart_with_one_item(use_own_sandbox)
+    resp = call(client, "POST", "payment", payment_body("sandbox-success"))
+    assert resp.status_code == 200, resp.json()
+    body = resp.json()
+    assert body["action"] == "success"
+    assert body["order"]
+    assert call(client, "GET", "receipt").json()["order"] == body["order"]
+
+
+def test_a_failed_payment_passes_through(use_own_sandbox: Any) -> None:
+    client, item = cart_with_one_item(use_own_sandbox)
+    resp = call(client, "POST", "payment", payment_body("sandbox-failed"))
+    assert resp.status_code >= 400
+    assert resp.json()["action"] == "failed"
+    assert resp.json()["errors"]
+    # Nothing was bought: the selection is still there.
+    items = call(client, "GET", "selection").json()["selection"]["items"]
+    assert [i["item"] for i in items] == [item]
+
+
+def test_a_cancelled_redirect_payment_returns_to_the_failed_page(use_own_sandbox: Any) -> None:
+    client, _ = cart_with_one_item(use_own_sandbox)
+    url = call(client, "POST", "payment", payment_body("sandbox-redirect")).json()["url"]
+    action, _ = form_of(requests.get(url, timeout=10).text)
+    back = requests.post(action, data={"decision": "cancel"}, allow_redirects=False, timeout=10)
+    assert back.headers["Location"].startswith(FAILED_PAGE)
+
+
+def test_out_of_stock_at_payment_is_410_with_unavailable(use_own_sandbox: Any) -> None:
+    client = shopper()
+    item = in_stock_items(use_own_sandbox)[1]
+    assert call(client, "POST", f"items/{item}/quantity/999").status_code == 200
+
+    resp = call(client, "POST", "payment", payment_body("sandbox-success"))
+    assert resp.status_code == 410
+    body = resp.json()
+    assert body["errors"]
+    (gone,) = body["unavailable"]
+    assert gone["item"] == item
+    assert gone["originalQuantity"] == 999
+    assert gone["available"] + gone["unavailable"] == 999
+    assert body["token"] == client.cookies["centra_token"].value
+
+
+def test_bulk_put_items_with_partial_and_whole_errors(sandbox: Any) -> None:
+    client = shopper()
+    first, second, third = in_stock_items(sandbox, 3)
+    line = call(client, "POST", f"items/{first}").json()["selection"]["items"][0]["line"]
+
+    resp = call(
+        client,
+        "PUT",
+        "items",
+        {"lines": [{"line": line, "quantity": 3}], "items": [{"item": second, "quantity": 2}]},
+    )
+    assert resp.status_code == 200, resp.json()
+    quantities = {i["item"]: i["quantity"] for i in resp.json()["selection"]["items"]}
+    assert quantities == {first: 3, second: 2}
+
+    # Malformed: 400; an unknown line: 404; an item already in the selection: 406.
+    assert call(client, "PUT", "items", {"items": [{"item": third}]}).status_code == 400
+    resp = call(client, "PUT", "items", {"lines": [{"line": "f" * 32, "quantity": 1}]})
+    assert resp.status_code == 404
+    assert resp.json()["errors"]
+    resp = call(client, "PUT", "items", {"items": [{"item": second, "quantity": 1}]})
+    assert resp.status_code == 406
+    assert resp.json()["errors"]
+
+
+def test_bulk_put_items_reports_partial_failures_in_a_200(sandbox: Any) -> None:
+    """An item the shopper's pricelist cannot sell: the rest goes through, errors list it."""
+    client = shopper()
+    call(client, "GET", "selection")
+    unsellable = _unsellable_item(sandbox, client)
+    if unsellable is None:
+        return  # the generated catalog sells everything in this market: nothing to show
+    (ok_item,) = in_stock_items(sandbox, 1)
+    resp = call(
+        client,
+        "PUT",
+        "items",
+        {"items": [{"item": ok_item, "quantity": 1}, {"item": unsellable, "quantity": 1}]},
+    )
+    assert resp.status_code == 200
+    assert resp.json()["errors"]
+    assert [i["item"] for i in resp.json()["selection"]["items"]] == [ok_item]
+
+
+def _unsellable_item(sandbox: Any, client: Any) -> str | None:
+    resp = requests.post(
+        sandbox.api + "products",
+        json={"limit": 500},
+        headers={"Authorization": f"Bearer {sandbox.secret}", "API-token": "none"},
+        timeout=30,
+    )
+    for product in resp.json()["products"]:
+        if product.get("price") is None and product["items"]:
+            item: str = product["items"][0]["item"]
+            return item
+    return None
+
+
+def test_vouchers_with_plus_and_slash_are_added_and_deleted(bff_server: BffServer) -> None:
+    """Through gunicorn: only the raw path keeps SUMMER%2F10 one segment."""
+    s = requests.Session()
+    s.headers["Origin"] = FRONTEND
+    base = bff_server.url + "/api/checkout/"
+    (item,) = in_stock_items(bff_server.sandbox, 1)
+    assert s.post(base + f"items/{item}", timeout=10).status_code == 200
+    for code, encoded in (("TEST+CODE", "TEST%2BCODE"), ("SUMMER/10", "SUMMER%2F10")):
+        resp = s.post(base + "vouchers", json={"voucher": code}, timeout=10)
+        assert resp.status_code == 200, resp.text
+        applied = [v["voucher"] for v in resp.json()["selection"]["discounts"]["vouchers"]]
+        assert code in applied
+
+        resp = s.delete(base + f"vouchers/{encoded}", timeout=10)
+        assert resp.status_code == 200, resp.text
+        applied = [v["voucher"] for v in resp.json()["selection"]["discounts"]["vouchers"]]
+        assert code not in applied
+    # Deleting it again: Centra's 404 passes through.
+    assert s.delete(base + "vouchers/SUMMER%2F10", timeout=10).status_code == 404
+
+
+def test_location_language_and_methods(sandbox: Any) -> None:
+    client = shopper()
+    resp = call(client, "PUT", "countries/us/states/ca")
+    assert resp.status_code == 200, resp.json()
+    assert (resp.json()["location"]["country"], resp.json()["location"]["state"]) == ("US", "CA")
+    languages = [lang["language"] for lang in resp.json()["languages"]]
+    resp = call(client, "PUT", f"languages/{languages[-1]}")
+    assert resp.status_code == 200
+    assert resp.json()["language"]["language"] == languages[-1]
+    resp = call(client, "PUT", "shipping-methods/sandbox-express")
+    assert resp.json()["selection"]["shippingMethod"] == "sandbox-express"
+    resp = call(client, "PUT", "payment-methods/sandbox-form")
+    assert resp.json()["selection"]["paymentMethod"] == "sandbox-form"
+    resp = call(client, "PUT", "payment-fields", {"address": {"firstName": "Ada"}})
+    assert resp.status_code == 200, resp.json()
+    assert call(client, "PUT", "shipping-methods/nope").status_code == 404
+
+
+def test_lines_change_and_go(sandbox: Any) -> None:
+    client = shopper()
+    item = in_stock_items(sandbox)[0]
+    line = call(client, "POST", f"items/{item}").json()["selection"]["items"][0]["line"]
+    assert call(client, "POST", f"lines/{line}").json()["selection"]["items"][0]["quantity"] == 2
+    resp = call(client, "PUT", f"lines/{line}/quantity/5")
+    assert resp.json()["selection"]["items"][0]["quantity"] == 5
+    resp = call(client, "DELETE", f"lines/{line}")
+    assert resp.status_code == 200
+
+
+def test_address_search_and_newsletter(sandbox: Any) -> None:
+    client = shopper()
+    resp = call(
+        client,
+        "POST",
+        "address-search",
+        {"identityNumber": "410321-9202", "paymentMethod": "klarna-invoice"},
+    )
+    assert resp.status_code == 200
+    assert resp.json()["address"]["country"] == "SE"
+    resp = call(client, "POST", "newsletter-subscription", {"email": "news@example.com"})
+    assert resp.status_code == 200, resp.json()
