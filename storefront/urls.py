@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from catalog.webhooks import centra_webhook
 from storefront import health, metrics
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("bench/hello", health.hello, name="hello"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    path("webhooks/centra", centra_webhook, name="centra-webhook"),
     path("api/admin/catalog/", include("catalog.admin_urls")),
     path("", include("catalog.urls")),
     path("", include("checkout.urls")),
