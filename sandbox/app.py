@@ -6,7 +6,8 @@ from __future__ import annotations
 import sandbox.accounts_api
 import sandbox.catalog_api
 import sandbox.checkout_api
-import sandbox.control_api  # noqa: F401
+import sandbox.control_api
+import sandbox.edit_api  # noqa: F401
 from sandbox.config import SandboxConfig
 from sandbox.http import SandboxServer
 from sandbox.state import Shop

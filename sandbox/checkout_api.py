@@ -2,8 +2,10 @@
 shipping and payment methods, checkout fields, payment, payment result and receipt.
 
 Every successful answer is Centra's regular selection response (see
-:func:`sandbox.customers.response`). Validation happens before anything changes, so a 4xx
-never leaves a half-applied request behind (the bulk ``PUT items`` included).
+:func:`sandbox.customers.response`). A request is validated before anything changes, so a
+4xx never leaves it half-applied (the bulk ``PUT items`` included). The exceptions are
+Centra's own: POST payment's 410 removes what is out of stock, and an address country that
+differs from the session's moves the session to it before the selection is checked.
 """
 
 from __future__ import annotations
@@ -502,25 +504,12 @@ def post_payment(req: Request, shop: Shop) -> dict[str, Any] | Reply:
     newsletter = field_bool(body, "newsletter", sel.newsletter)
     address, shipping = _addresses(body, sel)
 
-    # The address country decides prices and taxes (Centra's docs): a different one than the
-    # session's moves the selection there first, as PUT countries/{country} would.
-    address.setdefault("country", session.country)
-    if not address["country"]:
-        address["country"] = session.country
-    if address["country"] != session.country and address["country"] in cat.countries:
-        default_market, default_pricelist, _ = cat.country_context(address["country"])
-        session.country, session.state = address["country"], None
-        session.market, session.pricelist = default_market, default_pricelist
-    if address["country"] == session.country and not address.get("state") and session.state:
-        address["state"] = session.state
-    ctx = Context.of(session)
-    prune(sel, cat, ctx)
-
     if not sel.lines:
         raise HttpError(406, {"selection": "is empty"})
-    country = cat.countries.get(session.country)
-    if country is None or not country.ship_to:
-        raise HttpError(406, {"country": "not shippable"})
+    if not address.get("country"):
+        address["country"] = session.country
+    if address["country"] == session.country and not address.get("state") and session.state:
+        address["state"] = session.state
     problems: dict[str, Any] = {}
     if address_problems(address, cat):
         problems["address"] = address_problems(address, cat)
@@ -528,6 +517,21 @@ def post_payment(req: Request, shop: Shop) -> dict[str, Any] | Reply:
         problems["shippingAddress"] = address_problems(shipping, cat)
     if problems:
         raise HttpError(406, problems)
+
+    # The address country decides prices and taxes (Centra's docs): a different one than the
+    # session's moves the session there first, as PUT countries/{country} would, and the
+    # selection is checked again in the new market.
+    if address["country"] != session.country:
+        default_market, default_pricelist, _ = cat.country_context(address["country"])
+        session.country, session.state = address["country"], address.get("state") or None
+        session.market, session.pricelist = default_market, default_pricelist
+    ctx = Context.of(session)
+    prune(sel, cat, ctx)
+    if not sel.lines:
+        raise HttpError(406, {"selection": "is empty (nothing in it is sold in this country)"})
+    country = cat.countries.get(session.country)
+    if country is None or not country.ship_to:
+        raise HttpError(406, {"country": "not shippable"})
 
     sel.address, sel.shipping_address = address, shipping
     sel.payment_method, sel.shipping_method, sel.newsletter = method_id, shipping_id, newsletter

@@ -283,7 +283,12 @@ def now_text() -> str:
 
 
 def place_order(
-    shop: Shop, snapshot: Selection, ctx: Context, customer_id: int | None, date: str | None = None
+    shop: Shop,
+    snapshot: Selection,
+    ctx: Context,
+    customer_id: int | None,
+    date: str | None = None,
+    take_stock: bool = True,
 ) -> Order:
     """Turn a paid selection snapshot into an order and take its items from stock."""
     acc = accounts_of(shop)
@@ -293,7 +298,7 @@ def place_order(
     product_ids: list[str] = []
     for line in data["items"]:
         product_ids.append(line["product"])
-        if cat.find_item(line["item"]) is not None:
+        if take_stock and cat.find_item(line["item"]) is not None:
             cat.set_stock(
                 line["item"], ctx.market, cat.stock(line["item"], ctx.market) - line["quantity"]
             )
@@ -389,19 +394,10 @@ def seed_demo(shop: Shop, acc: Accounts) -> None:
             product = buyable[(2 * n + k) % len(buyable)]
             item = product.items[(n + k) % len(product.items)]
             if sel.line_for_item(item.id) is None:
-                sel.lines.append(Line(f"demo{n}{k}", item.id, 1 + k))
+                line_id = hashlib.md5(f"demo-{n}-{k}".encode(), usedforsecurity=False).hexdigest()
+                sel.lines.append(Line(line_id, item.id, 1 + k))
         day = 1 + 3 * n
-        order = place_order_history(shop, acc, sel, ctx, customer, f"2024-03-{day:02d} 12:00:00")
+        date = f"2024-03-{day:02d} 12:00:00"
+        order = place_order(shop, sel, ctx, customer.id, date, take_stock=False)
         if n % 2 == 0:
             ship(order, date=f"2024-03-{day + 2:02d} 09:30:00")
-
-
-def place_order_history(
-    shop: Shop, acc: Accounts, sel: Selection, ctx: Context, customer: Customer, date: str
-) -> Order:
-    order_id = acc.next_order_id()
-    data = order_json(sel, shop.catalog, ctx, order_id=order_id, date=date)
-    order = Order(order_id, data, customer.id, ctx, [ln["product"] for ln in data["items"]])
-    acc.orders[order_id] = order
-    customer.orders.append(order_id)
-    return order

@@ -37,8 +37,16 @@ def new_email(tag: str) -> str:
     return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def register(sb: SandboxProcess, s: requests.Session, email: str, password: str = "secret1",
-             **extra: Any) -> requests.Response:  # fmt: skip
+PASSWORD = "secret1"
+
+
+def register(
+    sb: SandboxProcess,
+    s: requests.Session,
+    email: str,
+    password: str | None = PASSWORD,
+    **extra: Any,
+) -> requests.Response:
     return s.post(
         sb.api + "register", json={"email": email, "password": password, **extra}, timeout=TIMEOUT
     )
@@ -52,9 +60,11 @@ def login(sb: SandboxProcess, s: requests.Session, email: str, password: str) ->
 
 def buyable_items(sb: SandboxProcess, n: int) -> list[str]:
     r = sb.server_session().post(
-        sb.api + "products", json={"market": "1", "pricelist": "1"},
-        headers={"API-token": "none"}, timeout=TIMEOUT,
-    )  # fmt: skip
+        sb.api + "products",
+        json={"market": "1", "pricelist": "1"},
+        headers={"API-token": "none"},
+        timeout=TIMEOUT,
+    )
     out = [
         next(i["item"] for i in p["items"] if i["stock"] == "yes")
         for p in r.json()["products"]
@@ -72,9 +82,14 @@ def quantities(body: dict[str, Any]) -> dict[str, int]:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "customer"), ("PUT", "address"), ("PUT", "email"), ("PUT", "password"),
-     ("POST", "orders")],
-)  # fmt: skip
+    [
+        ("GET", "customer"),
+        ("PUT", "address"),
+        ("PUT", "email"),
+        ("PUT", "password"),
+        ("POST", "orders"),
+    ],
+)
 def test_customer_operations_are_403_before_login(
     shop: SandboxProcess, method: str, path: str
 ) -> None:
@@ -96,15 +111,24 @@ def test_register_logs_in_and_refuses_duplicates_and_weak_passwords(shop: Sandbo
     email = new_email("reg")
     s = new_client(shop)
     # when a customer registers with an address
-    r = register(shop, s, email, firstName="Ada", lastName="Lovelace",
-                 address={"city": "London", "country": "gb"})  # fmt: skip
+    r = register(
+        shop,
+        s,
+        email,
+        firstName="Ada",
+        lastName="Lovelace",
+        address={"city": "London", "country": "gb"},
+    )
     # then they are logged in, with loggedIn holding the address
     assert r.status_code == 200, r.text
     assert "errors" not in r.json()
     logged_in = r.json()["loggedIn"]
-    assert (logged_in["email"], logged_in["firstName"], logged_in["city"], logged_in["country"]) == (
-        email, "Ada", "London", "GB",
-    )  # fmt: skip
+    assert logged_in["email"] == email
+    assert (logged_in["firstName"], logged_in["city"], logged_in["country"]) == (
+        "Ada",
+        "London",
+        "GB",
+    )
     # when the same email registers again (in other letter case)
     dup = register(shop, new_client(shop), email.upper())
     # then it is 409; a weak password is 406; a bad email is 406
@@ -167,12 +191,12 @@ def test_selection_is_saved_to_the_account_and_merged_on_login(shop: SandboxProc
     second.post(shop.api + f"items/{b}/quantity/2", timeout=TIMEOUT)
     second.post(shop.api + f"items/{c}", timeout=TIMEOUT)
     # when the customer logs in there
-    r = login(shop, second, email, "secret1")
+    r = login(shop, second, email, PASSWORD)
     # then the saved items and the new ones are together
     assert quantities(r.json()) == {a: 1, b: 3, c: 1}
     # and a third computer sees the same saved selection after logging in
     third = new_client(shop)
-    assert quantities(login(shop, third, email, "secret1").json()) == {a: 1, b: 3, c: 1}
+    assert quantities(login(shop, third, email, PASSWORD).json()) == {a: 1, b: 3, c: 1}
     # and a change in one session shows in the other
     third.post(shop.api + f"items/{a}", timeout=TIMEOUT)
     assert quantities(second.get(shop.api + "selection", timeout=TIMEOUT).json())[a] == 2
@@ -332,9 +356,16 @@ def test_a_placed_order_can_be_shipped_through_the_control_api(shop: SandboxProc
             "paymentReturnPage": "https://shop.example.com/ok",
             "paymentFailedPage": "https://shop.example.com/failed",
             "termsAndConditions": True,
-            "address": {"firstName": "A", "lastName": "B", "email": "a@example.com",
-                        "address1": "C 1", "zipCode": "123 45", "city": "D", "country": "SE"},
-        },  # fmt: skip
+            "address": {
+                "firstName": "A",
+                "lastName": "B",
+                "email": "a@example.com",
+                "address1": "C 1",
+                "zipCode": "123 45",
+                "city": "D",
+                "country": "SE",
+            },
+        },
         timeout=TIMEOUT,
     ).json()
     order = paid["order"]
@@ -347,3 +378,22 @@ def test_a_placed_order_can_be_shipped_through_the_control_api(shop: SandboxProc
     assert listed["status"] == "shipped"
     assert listed["shipments"][0]["carrier"] == "DHL"
     assert shop.control("POST", "orders/nope/shipments").status_code == 404
+
+
+def test_newsletter_subscription(shop: SandboxProcess) -> None:
+    # given a visitor
+    s = new_client(shop)
+    email = new_email("news")
+    # when they subscribe, in the body and in the path
+    in_body = s.post(
+        shop.api + "newsletter-subscription",
+        json={"email": email, "country": "SE", "language": "sv"},
+        timeout=TIMEOUT,
+    )
+    in_path = s.post(shop.api + f"newsletter-subscription/{quote(email, safe='')}", timeout=TIMEOUT)
+    bad = s.post(shop.api + "newsletter-subscription", json={"email": "nope"}, timeout=TIMEOUT)
+    # then both are recorded and a bad email is refused
+    assert (in_body.status_code, in_path.status_code, bad.status_code) == (200, 200, 406)
+    subscriptions = shop.control("GET", "newsletter").json()["subscriptions"]
+    assert {"email": email, "country": "SE", "language": "sv"} in subscriptions
+    assert {"email": email} in subscriptions

@@ -64,22 +64,39 @@ def test_new_session_gets_the_regular_selection_response(sandbox: SandboxProcess
     assert r.status_code == 200
     body = r.json()
     assert body["token"]
-    for key in ("selection", "products", "location", "language", "languages", "countries",
-                "shippingMethods", "paymentMethods", "paymentFields"):  # fmt: skip
+    for key in (
+        "selection",
+        "products",
+        "location",
+        "language",
+        "languages",
+        "countries",
+        "shippingMethods",
+        "paymentMethods",
+        "paymentFields",
+    ):
         assert key in body
     assert "loggedIn" not in body
     assert body["selection"]["items"] == []
     assert body["selection"]["currency"] == "SEK"
     assert body["location"] == {
-        "country": "SE", "name": "Sweden", "eu": True, "language": "sv",
-        "state": None, "stateName": "", "shipTo": True,
-    }  # fmt: skip
+        "country": "SE",
+        "name": "Sweden",
+        "eu": True,
+        "language": "sv",
+        "state": None,
+        "stateName": "",
+        "shipTo": True,
+    }
     us = next(c for c in body["countries"] if c["country"] == "US")
     assert {"state": "CA", "name": "California"} in us["states"]
     assert all(c["country"] != "AX" for c in body["countries"])  # not shipped to
     assert [m["paymentMethod"] for m in body["paymentMethods"]] == [
-        "sandbox-redirect", "sandbox-form", "sandbox-success", "sandbox-failed",
-    ]  # fmt: skip
+        "sandbox-redirect",
+        "sandbox-form",
+        "sandbox-success",
+        "sandbox-failed",
+    ]
     assert body["paymentFields"]["address"]["email"]["required"] is True
 
 
@@ -198,9 +215,11 @@ def test_items_outside_the_market_or_pricelist_are_refused(sandbox: SandboxProce
     # pricelist 1 (the generated catalog has some of each)
     in_sweden = {p["product"] for p in products(sandbox, market="1", pricelist="1")}
     elsewhere = [
-        p for m in ("2", "3") for p in products(sandbox, market=m, pricelist="1")
+        p
+        for m in ("2", "3")
+        for p in products(sandbox, market=m, pricelist="1")
         if p["product"] not in in_sweden
-    ]  # fmt: skip
+    ]
     no_price = [p for p in products(sandbox, market="1", pricelist="1") if p["price"] is None]
     if not elsewhere or not no_price:
         pytest.skip("the generated catalog has no such product")
@@ -245,9 +264,11 @@ def test_bulk_update_reports_partial_failures_with_200(sandbox: SandboxProcess) 
     # given an existing item that cannot be bought in Sweden, and one that can
     in_sweden = {p["product"] for p in products(sandbox, market="1", pricelist="1")}
     elsewhere = [
-        p for m in ("2", "3") for p in products(sandbox, market=m, pricelist="1")
+        p
+        for m in ("2", "3")
+        for p in products(sandbox, market=m, pricelist="1")
         if p["product"] not in in_sweden
-    ]  # fmt: skip
+    ]
     if not elsewhere:
         pytest.skip("the generated catalog has no product outside market 1")
     foreign = elsewhere[0]["items"][0]["item"]
@@ -462,9 +483,10 @@ def test_country_change_removes_items_not_sold_in_the_new_market(sandbox: Sandbo
     # given a Swedish visitor with an item that the World market (US) does not sell
     world = {p["product"] for p in products(sandbox, market="3", pricelist="3")}
     only_here = [
-        p for p in products(sandbox, market="1", pricelist="1")
+        p
+        for p in products(sandbox, market="1", pricelist="1")
         if p["product"] not in world and p["price"] is not None
-    ]  # fmt: skip
+    ]
     if not only_here:
         pytest.skip("every Swedish product is also sold in the World market")
     s = new_client(sandbox)
@@ -527,8 +549,10 @@ def test_payment_fields_prefill_the_address(sandbox: SandboxProcess) -> None:
     # then the selection carries them
     address = r.json()["selection"]["address"]
     assert (address["firstName"], address["email"], address["zipCode"]) == (
-        "Ada", "ada@example.com", "11122",
-    )  # fmt: skip
+        "Ada",
+        "ada@example.com",
+        "11122",
+    )
     assert address["country"] == "SE"
     # and wrong types are a 400
     bad = s.put(

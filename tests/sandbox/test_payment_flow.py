@@ -43,8 +43,14 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"),
-                               "inputs": {}, "buttons": []})  # fmt: skip
+            self.forms.append(
+                {
+                    "action": a.get("action", ""),
+                    "method": a.get("method", "get"),
+                    "inputs": {},
+                    "buttons": [],
+                }
+            )
         elif tag == "input" and self.forms:
             self.forms[-1]["inputs"][a["name"]] = a.get("value", "")
         elif tag == "button" and self.forms and "name" in a:
@@ -60,9 +66,11 @@ def new_client(sb: SandboxProcess) -> requests.Session:
 def buyable_items(sb: SandboxProcess, n: int, skip: int = 0) -> list[str]:
     """In-stock, priced items for Swedish visitors, one per product."""
     r = sb.server_session().post(
-        sb.api + "products", json={"market": "1", "pricelist": "1"},
-        headers={"API-token": "none"}, timeout=TIMEOUT,
-    )  # fmt: skip
+        sb.api + "products",
+        json={"market": "1", "pricelist": "1"},
+        headers={"API-token": "none"},
+        timeout=TIMEOUT,
+    )
     out: list[str] = []
     for p in r.json()["products"]:
         item = next((i["item"] for i in p["items"] if i["stock"] == "yes"), None)
@@ -75,9 +83,11 @@ def buyable_items(sb: SandboxProcess, n: int, skip: int = 0) -> list[str]:
 def sold_out_item(sb: SandboxProcess) -> tuple[str, str]:
     """(item, product) of a priced Swedish product whose item has no stock."""
     r = sb.server_session().post(
-        sb.api + "products", json={"market": "1", "pricelist": "1"},
-        headers={"API-token": "none"}, timeout=TIMEOUT,
-    )  # fmt: skip
+        sb.api + "products",
+        json={"market": "1", "pricelist": "1"},
+        headers={"API-token": "none"},
+        timeout=TIMEOUT,
+    )
     for p in r.json()["products"]:
         for i in p["items"]:
             if p["price"] is not None and i["stock"] == "no":
@@ -86,10 +96,15 @@ def sold_out_item(sb: SandboxProcess) -> tuple[str, str]:
 
 
 ADDRESS = {
-    "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com",
-    "address1": "Storgatan 1", "zipCode": "111 22", "city": "Stockholm",
-    "country": "se", "phoneNumber": "0701234567",
-}  # fmt: skip
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "ada@example.com",
+    "address1": "Storgatan 1",
+    "zipCode": "111 22",
+    "city": "Stockholm",
+    "country": "se",
+    "phoneNumber": "0701234567",
+}
 
 
 def payment_body(**changes: Any) -> dict[str, Any]:
@@ -151,7 +166,9 @@ def test_redirect_payment_end_to_end_for_a_customer(shop: SandboxProcess) -> Non
     assert {"orderRef", "paymentMethod", "transaction_id"} <= set(fields)
     fields.pop("step")  # the return page's own parameter; Centra ignores what it does not know
     # when the frontend forwards those parameters unchanged
-    result = s.post(shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT)
+    result = s.post(
+        shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT
+    )
     # then the order is placed and the receipt comes back
     assert result.status_code == 200, result.text
     receipt = result.json()
@@ -168,7 +185,9 @@ def test_redirect_payment_end_to_end_for_a_customer(shop: SandboxProcess) -> Non
     orders = s.post(shop.api + "orders", json={}, timeout=TIMEOUT).json()["orders"]
     assert [o["order"] for o in orders] == [order]
     # and the same result posted again does not place a second order
-    again = s.post(shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT)
+    again = s.post(
+        shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT
+    )
     assert again.status_code == 200
     assert again.json()["order"] == order
     assert len(s.post(shop.api + "orders", json={}, timeout=TIMEOUT).json()["orders"]) == 1
@@ -185,7 +204,9 @@ def test_cancel_on_the_redirect_page_goes_to_the_failed_page(shop: SandboxProces
     assert back.status_code == 303
     assert back.headers["Location"].startswith(FAILED_PAGE + "?")
     fields = return_params(back.headers["Location"])
-    result = s.post(shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT)
+    result = s.post(
+        shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT
+    )
     assert result.status_code == 406
     assert result.json()["errors"] == {"payment": "cancelled"}
     # and the selection is still there for another try
@@ -215,7 +236,9 @@ def test_form_payment_ends_on_the_return_page_with_post_parameters(shop: Sandbox
     fields = back["inputs"]
     assert {"orderRef", "paymentMethod", "transaction_id"} <= set(fields)
     # when the frontend forwards those POST parameters
-    result = s.post(shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT)
+    result = s.post(
+        shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT
+    )
     # then the order is placed
     assert result.status_code == 200, result.text
     assert [ln["item"] for ln in result.json()["items"]] == [item]
@@ -349,9 +372,12 @@ def test_out_of_stock_is_410_and_removes_what_is_unavailable(shop: SandboxProces
     assert body["token"] == s.headers["API-token"]
     by_item = {u["item"]: u for u in body["unavailable"]}
     assert by_item[sold_out] == {
-        "item": sold_out, "product": sold_out_product,
-        "originalQuantity": 1, "unavailable": 1, "available": 0,
-    }  # fmt: skip
+        "item": sold_out,
+        "product": sold_out_product,
+        "originalQuantity": 1,
+        "unavailable": 1,
+        "available": 0,
+    }
     available = by_item[plenty]["available"]
     assert 0 < available < 999
     assert by_item[plenty]["originalQuantity"] == 999
@@ -370,3 +396,51 @@ def test_out_of_stock_is_410_and_removes_what_is_unavailable(shop: SandboxProces
     assert again.status_code == 410
     assert again.json()["unavailable"][0]["available"] == 0
     assert again.json()["selection"]["items"] == []
+
+
+def test_a_different_address_country_moves_the_selection_there(shop: SandboxProcess) -> None:
+    # given a Swedish visitor with an item that is also sold, and in stock, in the rest of
+    # Europe (stock is kept per market)
+    europe = shop.server_session().post(
+        shop.api + "products",
+        json={"market": "2", "pricelist": "2"},
+        headers={"API-token": "none"},
+        timeout=TIMEOUT,
+    )
+    in_stock_in_europe = {
+        i["item"] for p in europe.json()["products"] for i in p["items"] if i["stock"] == "yes"
+    }
+    item = next(i for i in buyable_items(shop, 30, skip=10) if i in in_stock_in_europe)
+    s = new_client(shop)
+    cart_with(shop, s, [item], "sandbox-success")
+    # when the payment's address is in Germany
+    r = s.post(
+        shop.api + "payment",
+        json=payment_body(address={**ADDRESS, "country": "de", "zipCode": "10115"}),
+        timeout=TIMEOUT,
+    )
+    # then the order is priced in Germany, in euros, and the session is now German
+    assert r.status_code == 200, r.text
+    assert r.json()["currency"] == "EUR"
+    assert r.json()["address"]["country"] == "DE"
+    assert s.get(shop.api + "selection", timeout=TIMEOUT).json()["location"]["country"] == "DE"
+
+
+def test_stock_set_low_in_the_catalog_is_enforced_at_payment(shop: SandboxProcess) -> None:
+    # given an item whose stock in the Swedish market is set to 2 through the catalog
+    (item,) = buyable_items(shop, 1, skip=12)
+    product = item.split("-")[0]
+    r = shop.control(
+        "PUT", f"products/{product}/stock", json={"market": "1", "quantity": 2, "item": item}
+    )
+    assert r.status_code == 200, r.text
+    s = new_client(shop)
+    s.post(shop.api + f"items/{item}/quantity/5", timeout=TIMEOUT)
+    # when the payment starts
+    r = s.post(shop.api + "payment", json=payment_body(), timeout=TIMEOUT)
+    # then 3 of the 5 are unavailable and the line keeps 2
+    assert r.status_code == 410
+    assert r.json()["unavailable"] == [
+        {"item": item, "product": product, "originalQuantity": 5, "unavailable": 3, "available": 2}
+    ]
+    assert [(ln["item"], ln["quantity"]) for ln in r.json()["selection"]["items"]] == [(item, 2)]
