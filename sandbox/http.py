@@ -253,6 +253,9 @@ def dumps(body: Any, pretty: bool = False) -> bytes:
 
 class Handler_(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits
+    # ~40 ms for the delayed ACK on every answer.
+    disable_nagle_algorithm = True
     server: SandboxServer
     server_version = "CentraSandbox/1.0"
 

@@ -93,9 +93,6 @@ def param(regex: str, rule: str, max_length: int = MAX_PARAMETER_LENGTH) -> Para
     return Param(re.compile(regex), rule, max_length)
 
 
-BodyRule = Literal["none", "optional"]
-
-
 @dataclass(frozen=True)
 class Route:
     """One allowlisted call: ``Route("DELETE", "vouchers/{voucher}", {"voucher": VOUCHER})``.
@@ -109,7 +106,6 @@ class Route:
     method: str
     template: str
     params: Mapping[str, Param] = field(default_factory=dict)
-    body: BodyRule = "optional"
     changes_selection: bool = False
     payment_result: bool = False
     auth_email: str | None = None
@@ -330,10 +326,18 @@ def _limit(scope: str, subject: str, rate_setting: str) -> None:
         )
 
 
-def rate_limit_check(request: HttpRequest, match: RouteMatch, body: JsonDict | None) -> None:
-    """Per address for every call; per address and per email for authentication calls."""
+def rate_limit_check(
+    request: HttpRequest, match: RouteMatch, body: JsonDict | None, token: SessionToken
+) -> None:
+    """Per address for the calls that cost Centra most: every mutation, and every call that
+    starts a new session. Per address and per email for authentication calls.
+
+    A read of an existing session (``GET selection`` with a token, the most frequent call)
+    is not counted: it would cost a Redis round trip on the hot path, and a flood of such
+    reads is the edge's to absorb (CDN/WAF), as for every other page of the site."""
     subject = rate_limit_subject(client_ip(request.META))
-    _limit("proxy-ip", subject, settings.RATE_LIMIT_PROXY)
+    if match.route.mutates or token.value is None:
+        _limit("proxy-ip", subject, settings.RATE_LIMIT_PROXY)
     source = match.route.auth_email
     if source is None:
         return
@@ -345,7 +349,8 @@ def rate_limit_check(request: HttpRequest, match: RouteMatch, body: JsonDict | N
 
 
 def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
-    """A JSON object, size-limited, or None when there is no body. Passed on as parsed."""
+    """A JSON object, size-limited, or None when there is no body (a GET's is ignored: Centra's
+    reads take none). Passed on as parsed."""
     limit = settings.CHECKOUT_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -356,7 +361,7 @@ def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
     raw = request.read(limit + 1)  # bounded even for a chunked body without a length
     if len(raw) > limit:
         raise ProxyError(413, {"body": f"larger than {limit} bytes"})
-    if not raw.strip() or route.body == "none":
+    if not raw.strip() or not route.mutates:
         return None
 
     def no_constants(name: str) -> Any:
@@ -402,7 +407,7 @@ def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
     token = session_token(request)
     origin_check(request, token)
     body = json_body(request, match.route)
-    rate_limit_check(request, match, body)
+    rate_limit_check(request, match, body, token)
     return ProxyCall(
         match=match,
         body=body,

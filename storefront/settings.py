@@ -71,8 +71,9 @@ CHECKOUT_LOCK_SECONDS = env_float(
 )
 CHECKOUT_LOCK_WAIT_SECONDS = env_float("CHECKOUT_LOCK_WAIT_SECONDS", 10.0)
 # "<count>/<second|minute|hour>"; empty turns a limit off. Auth: per client IP and per email
-# for login, register and password-reset-email. Proxy: per client IP for every proxied call,
-# so no single address can spend the BFF's standing with Centra.
+# for login, register and password-reset-email. Proxy: per client IP for every mutation and
+# every call that starts a session, so no single address can spend the BFF's standing with
+# Centra (reads of an existing session are left to the edge: no Redis call on the hot path).
 RATE_LIMIT_AUTH = env_str("RATE_LIMIT_AUTH", "10/minute")
 RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
 

@@ -127,7 +127,7 @@ class BffServer:
     sandbox: SandboxProcess
 
 
-def start_gunicorn(env: dict[str, str], workers: int = 2, threads: int = 4) -> tuple[int, Any]:
+def start_gunicorn(env: dict[str, str], workers: int = 2, threads: int = 8) -> tuple[int, Any]:
     port = embedded.free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"gunicorn-proxy-{port}.log", "ab")  # noqa: SIM115 - child owns it
