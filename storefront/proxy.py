@@ -428,7 +428,43 @@ def proxy_response(call: ProxyCall, result: ProxyResult) -> Response:
         and _TOKEN.fullmatch(result.token)
     ):
         set_token_cookie(response, result.token)
+    if call.token.source != "header":
+        count = cart_count(result.body, result.status)
+        if count is not None:
+            # Readable by pages and scripts: the header's cart count without a Centra call.
+            response.set_cookie(
+                CART_COUNT_COOKIE,
+                str(count),
+                max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
+                path="/",
+                secure=settings.CHECKOUT_COOKIE_SECURE,
+                httponly=False,
+                samesite="Lax",
+            )
     return response
+
+
+CART_COUNT_COOKIE = "cart_count"
+
+
+def cart_count(body: JsonDict, status: int) -> int | None:
+    """Items in the selection an answer carries; 0 after an order; None when it says nothing."""
+    selection = body.get("selection")
+    if isinstance(selection, dict):
+        totals = selection.get("totals")
+        quantity = totals.get("totalQuantity") if isinstance(totals, dict) else None
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
+            return max(0, quantity)
+        items = selection.get("items")
+        if isinstance(items, list):
+            return sum(
+                i["quantity"]
+                for i in items
+                if isinstance(i, dict) and isinstance(i.get("quantity"), int)
+            )
+    if status < 300 and isinstance(body.get("order"), str):
+        return 0  # a completed payment empties the selection
+    return None
 
 
 class JsonOnly(BaseContentNegotiation):

@@ -229,3 +229,18 @@ def test_no_selection_change_while_a_payment_result_is_in_flight(
     ]
     # After it, the session is free again.
     assert call(client, "POST", f"items/{item}").status_code == 200
+
+
+def test_the_cart_count_cookie_follows_the_selection(sandbox: Any) -> None:
+    client = shopper()
+    first, second = in_stock_items(sandbox, 2)
+    assert call(client, "GET", "selection").cookies["cart_count"].value == "0"
+    call(client, "POST", f"items/{first}")
+    resp = call(client, "POST", f"items/{second}/quantity/2")
+    cookie = resp.cookies["cart_count"]
+    assert cookie.value == "3"
+    assert not cookie["httponly"]  # the page header reads it; it is no secret
+    # header clients manage their own state: no cookies for them
+    token = resp.json()["token"]
+    header_client = shopper()
+    assert "cart_count" not in call(header_client, "GET", "selection", HTTP_API_TOKEN=token).cookies
