@@ -4,9 +4,10 @@ account routes there are an allowlisted proxy to Centra. Shopper pages come last
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from catalog import pages
 from catalog.webhooks import centra_webhook
 from storefront import health, metrics
 
@@ -22,4 +23,10 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("checkout.urls")),
     path("", include("accounts.urls")),
+    # Shopper pages last: the catch-all takes every path nothing above claimed ([\s\S] so a
+    # decoded newline still reaches the page's own 404 rather than Django's).
+    path("", pages.home, name="shop-home"),
+    path("search", pages.search, name="shop-search"),
+    path("_/context", pages.choose_context, name="shop-context"),
+    re_path(r"^(?P<uri>[\s\S]+)\Z", pages.uri_page, name="shop-page"),
 ]

@@ -1,0 +1,77 @@
+// Progressive enhancement of the shopper pages; every page works without it.
+// - forms marked data-autosubmit (country/language picker, sort) submit on change;
+// - on a product page, the size buttons (each a plain form post to the checkout proxy
+//   without JavaScript) become a size choice, and "Add to bag" posts it with fetch, keeping
+//   the Centra session in its HttpOnly cookie (credentials: "same-origin").
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+
+    // Filters start folded on small screens, where they would push the products far down.
+    var filters = document.querySelector("details.filters-box");
+    if (filters && window.matchMedia("(max-width: 899px)").matches) filters.open = false;
+
+    var form = document.querySelector("form[data-add-to-cart]");
+    if (!form) return;
+    var add = form.querySelector("[data-add]");
+    var status = form.querySelector("[data-status]");
+    var chosen = null;
+    add.hidden = false;
+
+    form.querySelectorAll("button[data-item]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (button.disabled) return;
+        form.querySelectorAll("button[data-item]").forEach(function (b) {
+          b.setAttribute("aria-pressed", "false");
+        });
+        button.setAttribute("aria-pressed", "true");
+        chosen = button;
+        status.textContent = "";
+      });
+    });
+
+    function say(text, kind) {
+      status.textContent = text;
+      status.className = "buy-status " + kind;
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!chosen) { say(form.dataset.choose, "error"); return; }
+      add.disabled = true;
+      fetch(chosen.getAttribute("formaction"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) throw new Error(response.status);
+          var totals = data.selection && data.selection.totals;
+          var count = totals && totals.totalQuantity;
+          if (typeof count === "number") {
+            document.cookie = "cart_count=" + count + "; path=/; max-age=2592000; samesite=lax";
+            document.querySelectorAll("[data-cart-count]").forEach(function (el) {
+              el.textContent = String(count);
+            });
+          }
+          say(form.dataset.added, "ok");
+        });
+      }).catch(function () {
+        say(form.dataset.failed, "error");
+      }).then(function () {
+        add.disabled = false;
+      });
+    });
+  });
+})();

@@ -1,0 +1,317 @@
+"""Template helpers of the shopper pages: the shop's own words in the visitor's language.
+
+Product and category text comes translated from Centra; these are the few words of the
+shop's frame ("Add to bag", "Sort by"). A dictionary rather than gettext catalogues: three
+languages, no build step, and a missing word falls back to English instead of failing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from django import template
+from django.utils.safestring import mark_safe
+
+if TYPE_CHECKING:
+    from catalog.page_context import CountryOption
+    from catalog.routing import Card, Facet, ItemTable, SizeCell
+
+register = template.Library()
+
+UI_TEXT: dict[str, dict[str, str]] = {
+    "sv": {
+        "Skip to content": "Hoppa till innehållet",
+        "Search": "Sök",
+        "Search products": "Sök produkter",
+        "Bag": "Varukorg",
+        "Country": "Land",
+        "Language": "Språk",
+        "Change": "Ändra",
+        "Home": "Hem",
+        "Shop by category": "Handla efter kategori",
+        "New in": "Nyheter",
+        "See all": "Visa alla",
+        "products": "produkter",
+        "{count} products": "{count} produkter",
+        "Filter": "Filtrera",
+        "Brand": "Märke",
+        "Colour": "Färg",
+        "Size": "Storlek",
+        "Availability": "Tillgänglighet",
+        "In stock only": "Endast i lager",
+        "Clear filters": "Rensa filter",
+        "Sort by": "Sortera efter",
+        "Apply": "Använd",
+        "recommended": "Rekommenderat",
+        "newest": "Nyast",
+        "price-asc": "Pris: lägst först",
+        "price-desc": "Pris: högst först",
+        "Page {page} of {pages}": "Sida {page} av {pages}",
+        "Previous": "Föregående",
+        "Next": "Nästa",
+        "Sale": "Rea",
+        "New": "Nyhet",
+        "+{count} colours": "+{count} färger",
+        "+1 colour": "+1 färg",
+        "No products match these filters.": "Inga produkter matchar filtren.",
+        "No products found.": "Inga produkter hittades.",
+        "Search results for “{q}”": "Sökresultat för ”{q}”",
+        "All products": "Alla produkter",
+        "Sold out": "Slutsåld",
+        "Add to bag": "Lägg i varukorgen",
+        "Choose a size": "Välj storlek",
+        "Added to your bag": "Tillagd i varukorgen",
+        "Could not add to bag": "Kunde inte lägga i varukorgen",
+        "Out of stock": "Slut i lager",
+        "Not available": "Inte tillgänglig",
+        "Description": "Beskrivning",
+        "Details": "Detaljer",
+        "Article number": "Artikelnummer",
+        "Made in": "Tillverkad i",
+        "Collection": "Kollektion",
+        "You may also like": "Du kanske också gillar",
+        "Save {percent}%": "Spara {percent}%",
+        "Page not found": "Sidan hittades inte",
+        "We could not find the page you were looking for.": (
+            "Vi kunde inte hitta sidan du letade efter."
+        ),
+        "Back to the shop": "Tillbaka till butiken",
+        "Prices in {currency}": "Priser i {currency}",
+        "Shipping to {country}": "Leverans till {country}",
+        "Customer service": "Kundservice",
+        "Shipping & returns": "Frakt & returer",
+        "Contact": "Kontakt",
+        "About": "Om oss",
+        "Our story": "Vår historia",
+        "Sustainability": "Hållbarhet",
+        "Shop": "Butik",
+        "New season, new favourites": "Ny säsong, nya favoriter",
+        "Well-made clothes and accessories from Nordic brands.": (
+            "Välgjorda kläder och accessoarer från nordiska märken."
+        ),
+        "The shop is warming up": "Butiken startar",
+        "Please try again in a moment.": "Försök igen om en stund.",
+        "Colour: {name}": "Färg: {name}",
+        "Shop {name}: {count} products.": "Handla {name}: {count} produkter.",
+    },
+    "de": {
+        "Skip to content": "Zum Inhalt springen",
+        "Search": "Suchen",
+        "Search products": "Produkte suchen",
+        "Bag": "Warenkorb",
+        "Country": "Land",
+        "Language": "Sprache",
+        "Change": "Ändern",
+        "Home": "Startseite",
+        "Shop by category": "Nach Kategorie einkaufen",
+        "New in": "Neu eingetroffen",
+        "See all": "Alle ansehen",
+        "products": "Produkte",
+        "{count} products": "{count} Produkte",
+        "Filter": "Filtern",
+        "Brand": "Marke",
+        "Colour": "Farbe",
+        "Size": "Größe",
+        "Availability": "Verfügbarkeit",
+        "In stock only": "Nur auf Lager",
+        "Clear filters": "Filter zurücksetzen",
+        "Sort by": "Sortieren nach",
+        "Apply": "Anwenden",
+        "recommended": "Empfohlen",
+        "newest": "Neueste",
+        "price-asc": "Preis: aufsteigend",
+        "price-desc": "Preis: absteigend",
+        "Page {page} of {pages}": "Seite {page} von {pages}",
+        "Previous": "Zurück",
+        "Next": "Weiter",
+        "Sale": "Sale",
+        "New": "Neu",
+        "+{count} colours": "+{count} Farben",
+        "+1 colour": "+1 Farbe",
+        "No products match these filters.": "Keine Produkte entsprechen diesen Filtern.",
+        "No products found.": "Keine Produkte gefunden.",
+        "Search results for “{q}”": "Suchergebnisse für „{q}“",
+        "All products": "Alle Produkte",
+        "Sold out": "Ausverkauft",
+        "Add to bag": "In den Warenkorb",
+        "Choose a size": "Größe wählen",
+        "Added to your bag": "Zum Warenkorb hinzugefügt",
+        "Could not add to bag": "Konnte nicht hinzugefügt werden",
+        "Out of stock": "Nicht auf Lager",
+        "Not available": "Nicht verfügbar",
+        "Description": "Beschreibung",
+        "Details": "Details",
+        "Article number": "Artikelnummer",
+        "Made in": "Hergestellt in",
+        "Collection": "Kollektion",
+        "You may also like": "Das könnte dir auch gefallen",
+        "Save {percent}%": "Spare {percent}%",
+        "Page not found": "Seite nicht gefunden",
+        "We could not find the page you were looking for.": (
+            "Wir konnten die gesuchte Seite nicht finden."
+        ),
+        "Back to the shop": "Zurück zum Shop",
+        "Prices in {currency}": "Preise in {currency}",
+        "Shipping to {country}": "Versand nach {country}",
+        "Customer service": "Kundenservice",
+        "Shipping & returns": "Versand & Rückgabe",
+        "Contact": "Kontakt",
+        "About": "Über uns",
+        "Our story": "Unsere Geschichte",
+        "Sustainability": "Nachhaltigkeit",
+        "Shop": "Shop",
+        "New season, new favourites": "Neue Saison, neue Lieblingsstücke",
+        "Well-made clothes and accessories from Nordic brands.": (
+            "Gut gemachte Kleidung und Accessoires von nordischen Marken."
+        ),
+        "The shop is warming up": "Der Shop startet",
+        "Please try again in a moment.": "Bitte versuche es gleich noch einmal.",
+        "Colour: {name}": "Farbe: {name}",
+        "Shop {name}: {count} products.": "{name} einkaufen: {count} Produkte.",
+    },
+}
+
+
+def translate(language: str, text: str, **values: Any) -> str:
+    words = UI_TEXT.get(language, {}).get(text, text)
+    return words.format(**values) if values else words
+
+
+@register.simple_tag(takes_context=True)
+def t(context: template.Context, text: str, **values: Any) -> str:
+    """``{% t "Page {page} of {pages}" page=2 pages=7 %}`` in the page's language (escaped
+    like any variable)."""
+    return translate(str(context.get("lang", "en")), text, **values)
+
+
+# -- hot fragments -------------------------------------------------------------------------------
+# The repeated parts of a listing (product cards, facet values) and the picker's options are
+# built here rather than in template loops: a listing has a dozen cards and some fifty facet
+# values, and Django's template engine spends most of a cold page render on such loops. The
+# HTML stays small and every value is escaped.
+
+
+@lru_cache(maxsize=8192)
+def _card_html(card: Card, language: str, lazy: bool) -> str:
+    """One card; the same card shows on many listings (sorts, filters, pages), so it is built
+    once per product state and language."""
+    badge = ""
+    if card.on_sale:
+        badge = f'<span class="badge badge-sale">\u2212{card.discount}%</span>'
+    elif card.new:
+        badge = f'<span class="badge badge-new">{escape(translate(language, "New"))}</span>'
+    image = ""
+    if card.image:
+        image = (
+            f'<img src="{escape(card.image)}" alt="{escape(card.name)}" width="600" height="800"'
+            + (' loading="lazy"' if lazy else "")
+            + ">"
+        )
+    if card.price:
+        price = (
+            f'<span class="price-now{" sale" if card.on_sale else ""}">{escape(card.price)}</span>'
+        )
+        if card.before:
+            price += f' <s class="price-before">{escape(card.before)}</s>'
+    else:
+        price = f'<span class="price-none">{escape(translate(language, "Not available"))}</span>'
+    colours = ""
+    if card.colours == 1:
+        colours = translate(language, "+1 colour")
+    elif card.colours > 1:
+        colours = translate(language, "+{count} colours", count=card.colours)
+    return (
+        f'<li class="card"><a href="{escape(card.url)}">'
+        f'<div class="card-media">{image}{badge}</div>'
+        f'<div class="card-body"><p class="card-brand">{escape(card.brand)}</p>'
+        f'<h3 class="card-name">{escape(card.name)}</h3><p class="price">{price}</p>'
+        + (f'<p class="card-colours">{escape(colours)}</p>' if colours else "")
+        + "</div></a></li>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def product_cards(context: template.Context, cards: list[Card], eager: int = 4) -> str:
+    """``<li>`` cards; images after the first ``eager`` load lazily (below the fold)."""
+    language = str(context.get("lang", "en"))
+    return mark_safe(  # noqa: S308 - built from escaped values above
+        "".join(_card_html(card, language, i >= eager) for i, card in enumerate(cards))
+    )
+
+
+@register.simple_tag
+def facet_links(facet: Facet) -> str:
+    """The ``<li>`` links of one facet: following one adds or removes that value."""
+    out = []
+    for v in facet.values:
+        if facet.field == "colour":
+            mark = f'<span class="dot" style="background:{escape(v.hex)}"></span>'
+        else:
+            mark = '<span class="box" aria-hidden="true"></span>'
+        selected = ' selected" aria-current="true' if v.selected else ""
+        out.append(
+            f'<li><a class="facet-link{selected}" href="{escape(v.url)}" rel="nofollow">{mark}'
+            f'<span class="facet-label">{escape(v.label)}</span> '
+            f'<span class="facet-count">{v.count}</span></a></li>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - built from escaped values
+
+
+@register.simple_tag
+def country_options(countries: list[CountryOption], chosen: str) -> str:
+    return mark_safe(  # noqa: S308 - built from escaped values
+        "".join(
+            f'<option value="{escape(c.code)}"{" selected" if c.code == chosen else ""}>'
+            f"{escape(c.name)} ({escape(c.currency)})</option>"
+            for c in countries
+        )
+    )
+
+
+def _size_button(cell: SizeCell, label: str, language: str, priced: bool) -> str:
+    """One size: without JavaScript a plain form post of that item to the checkout proxy
+    (``formaction``); shop.js turns it into a choice for the "Add to bag" button."""
+    sold_out = translate(language, "Sold out")
+    disabled = " disabled" if cell.sold_out or not priced else ""
+    note = f"<small>{escape(sold_out)}</small>" if cell.sold_out else ""
+    aria = escape(cell.name + (f" \u2013 {sold_out}" if cell.sold_out else ""))
+    return (
+        f'<button type="submit" class="size{" sold-out" if cell.sold_out else ""}" '
+        f'data-item="{escape(cell.item)}" '
+        f'formaction="/api/checkout/items/{quote(cell.item, safe="")}"{disabled} '
+        f'aria-label="{aria}">{escape(label)}{note}</button>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def size_picker(context: template.Context, table: ItemTable | None, priced: bool) -> str:
+    """Centra's item table as a size picker: a row of sizes, or a grid (e.g. waist x length)
+    when the table has two dimensions. Sold-out sizes are shown, crossed out and disabled."""
+    if table is None:
+        return ""
+    language = str(context.get("lang", "en"))
+    if table.one_dimensional:
+        cells = [c for _, line in table.rows for c in line if c is not None]
+        buttons = "".join(_size_button(c, c.name or "\u2013", language, priced) for c in cells)
+        return mark_safe(f'<div class="size-row">{buttons}</div>')  # noqa: S308 - escaped
+    head = "".join(f'<th scope="col">{escape(x)}</th>' for x in table.columns)
+    rows = []
+    for label, row in table.rows:
+        tds = "".join(
+            "<td>"
+            + (
+                _size_button(c, "\u00d7" if c.sold_out else "\u25cf", language, priced)
+                if c is not None
+                else ""
+            )
+            + "</td>"
+            for c in row
+        )
+        rows.append(f'<tr><th scope="row">{escape(label)}</th>{tds}</tr>')
+    return mark_safe(  # noqa: S308 - built from escaped values
+        f'<table class="size-table"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

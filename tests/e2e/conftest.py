@@ -1,0 +1,129 @@
+"""Browser tests: the BFF under gunicorn on a real port, its cache built from the session's
+sandbox, and Debian's Chromium driven by Playwright.
+
+The cache lives in a Redis database of its own (:data:`E2E_DB`), built once per session with
+the real rebuild service, so gunicorn's workers read exactly what a deployed BFF would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from storefront import embedded
+from tests.conftest import ARTIFACTS, SandboxProcess, worker_env
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+E2E_DB = 7
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _db_url(redis_url: str, db: int) -> str:
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+@dataclass
+class Shop:
+    url: str  # http://127.0.0.1:<port>
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def e2e_cache(redis_url: str, sandbox: SandboxProcess) -> Iterator[str]:
+    """Every market of the sandbox, built into :data:`E2E_DB`."""
+    from django.conf import settings
+
+    from catalog import services, store
+    from catalog.rebuild import market_ids, rebuild_market
+    from storefront.centra import get_client
+
+    url = _db_url(redis_url, E2E_DB)
+    r = redis.Redis.from_url(url)
+    r.flushdb()
+    previous = settings.REDIS_URL
+    settings.REDIS_URL = url
+    try:
+        client = get_client()
+        for market in market_ids(client=client, r=r):
+            rebuild_market(market=market, client=client, r=r)
+    finally:
+        settings.REDIS_URL = previous
+        services.snapshots.clear()
+        store.forget_local_state()
+    yield url
+    r.flushdb()
+
+
+@pytest.fixture(scope="session")
+def shop(redis_url: str, sandbox: SandboxProcess, e2e_cache: str) -> Iterator[Shop]:
+    """gunicorn serving the BFF (DEBUG off, as in production) over the built cache."""
+    port = embedded.free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = worker_env(
+        redis_url,
+        sandbox,
+        REDIS_URL=e2e_cache,
+        DJANGO_DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CATALOG_REBUILD_CRON="off",
+    )
+    log = open(ARTIFACTS / f"gunicorn-e2e-{port}.log", "ab")  # noqa: SIM115 - the child owns it
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        embedded.wait_for_http(f"{url}/healthz", proc=proc)
+        yield Shop(url=url, redis_url=e2e_cache)
+    finally:
+        embedded.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright; the test is skipped only when it is absent."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
