@@ -101,6 +101,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task modules outside the apps' tasks.py (autodiscovered) that the worker must load.
+CELERY_IMPORTS = ["catalog.webhook_tasks"]
 
 
 def _cron(expr: str) -> object:

@@ -77,6 +77,7 @@ def test_a_replayed_delivery_is_acknowledged_once(client: Client, redis_client) 
     sig = signed(body)
     assert post(client, body, sig).status_code == 202  # type: ignore[attr-defined]
     invalidation.take_pending(redis_client)
+    invalidation.done(redis_client)
     again = post(client, body, sig)
     assert again.status_code == 200  # type: ignore[attr-defined]
     assert again.json() == {"status": "duplicate"}  # type: ignore[attr-defined]
@@ -188,6 +189,22 @@ def test_a_burst_is_coalesced_into_one_pending_set(client: Client, redis_client)
     events, since = invalidation.take_pending(redis_client)
     assert events == {"products": ["1", "2", "3"]}
     assert since is not None
+    invalidation.done(redis_client)
+    assert invalidation.take_pending(redis_client) == ({}, None)
+
+
+def test_taken_events_survive_a_crashed_flush(client: Client, redis_client) -> None:  # type: ignore[no-untyped-def]
+    first = body_for({"products": ["1"]})
+    assert post(client, first, signed(first)).status_code == 202  # type: ignore[attr-defined]
+    taken, since = invalidation.take_pending(redis_client)
+    assert taken == {"products": ["1"]}
+    # the worker dies here, before done(); a new event arrives meanwhile
+    second = body_for({"products": ["2"], "categories": ["5"]})
+    assert post(client, second, signed(second)).status_code == 202  # type: ignore[attr-defined]
+    again, since_again = invalidation.take_pending(redis_client)
+    assert again == {"products": ["1", "2"], "categories": ["5"]}
+    assert since_again == since  # the oldest receipt time is kept
+    invalidation.done(redis_client)
     assert invalidation.take_pending(redis_client) == ({}, None)
 
 
