@@ -10,6 +10,7 @@ The generator lives in :mod:`sandbox.generator`; :func:`generate_catalog` is re-
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -176,6 +177,7 @@ def localized(values: dict[str, T], language: str) -> T:
     return next(iter(values.values()))
 
 
+@functools.lru_cache(maxsize=65536)
 def as_number(amount: float, digits: int) -> float | int:
     """``priceAsNumber``: rounded to the currency's digits; whole amounts as JSON integers."""
     rounded = float(Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
@@ -184,6 +186,13 @@ def as_number(amount: float, digits: int) -> float | int:
 
 def format_amount(amount: float, currency_format: dict[str, str]) -> str:
     """Centra's formatted price: prefix + number + suffix, spaces in prefix/suffix as U+00A0."""
+    # A page of 500 products formats thousands of prices; the answer depends on nothing else.
+    return _format_amount(amount, tuple(sorted(currency_format.items())))
+
+
+@functools.lru_cache(maxsize=65536)
+def _format_amount(amount: float, format_items: tuple[tuple[str, str], ...]) -> str:
+    currency_format = dict(format_items)
     digits = int(currency_format.get("decimalDigits", "2"))
     value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
     negative = value < 0

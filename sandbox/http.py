@@ -411,7 +411,8 @@ class Handler_(BaseHTTPRequestHandler):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise HttpError(400, {"body": "not valid UTF-8"}) from None
-        if "application/x-www-form-urlencoded" in ctype:
+        # curl's default type is the form one; a body that is plainly JSON is read as JSON.
+        if "application/x-www-form-urlencoded" in ctype and not text.lstrip().startswith("{"):
             return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
         try:
             body = json.loads(text)

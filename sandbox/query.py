@@ -20,6 +20,7 @@ A request is evaluated in four steps:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -368,29 +369,35 @@ def facets(
     product is counted once per value, by its own data."""
     palette = SWATCH_ORDER
 
-    def values_of(p: Product) -> dict[str, set[str]]:
-        return {
-            "brands": {p.brand} if p.brand else set(),
-            "categories": {c for c in p.categories if c in catalog.categories},
-            "collections": {p.collection} if p.collection else set(),
-            "swatch.desc": {p.swatch.desc} if p.swatch else set(),
-            "items.name": {i.name for i in p.items},
-        }
+    def values_of(p: Product) -> list[tuple[str, str]]:
+        """(field, value) pairs of one product, each value once."""
+        pairs = [("brands", p.brand)] if p.brand else []
+        pairs += [("categories", c) for c in dict.fromkeys(p.categories) if c in catalog.categories]
+        if p.collection:
+            pairs.append(("collections", p.collection))
+        if p.swatch:
+            pairs.append(("swatch.desc", p.swatch.desc))
+        pairs += [("items.name", name) for name in dict.fromkeys(i.name for i in p.items)]
+        return pairs
 
-    total: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
-    count: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
+    # Counter.update counts in C: a page of a 10,000-product market recounts everything.
+    totals: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     swatch_data: dict[str, dict[str, str]] = {}  # the first product's swatch per desc
     filtered_ids = {p.id for p in filtered}
     for p in universe:
         own = values_of(p)
-        in_filtered = p.id in filtered_ids
-        for f, vals in own.items():
-            for v in vals:
-                total[f][v] = total[f].get(v, 0) + 1
-                if in_filtered:
-                    count[f][v] = count[f].get(v, 0) + 1
+        totals.update(own)
+        if p.id in filtered_ids:
+            counts.update(own)
         if p.swatch and p.swatch.desc not in swatch_data:
             swatch_data[p.swatch.desc] = p.swatch.as_json()
+    total: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
+    count: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
+    for (f, v), n in totals.items():
+        total[f][v] = n
+    for (f, v), n in counts.items():
+        count[f][v] = n
 
     def ordered(f: str) -> list[str]:
         vals = list(total[f])
