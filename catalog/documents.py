@@ -19,8 +19,10 @@ with the number of pricelists beyond a few bytes each.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from catalog.search import tokenize
@@ -46,8 +48,6 @@ NULL_PRICE: JsonDict = {
     "showAsOnSale": False,
     "showAsNew": False,
 }
-# Fields rebuilt at projection time rather than stored in the document.
-DERIVED_KEYS = frozenset({"prices", "available", "relatedProducts", "media", *PRICE_KEYS})
 _ON_SALE = 1
 _NEW = 2
 
@@ -139,10 +139,16 @@ class ShopMeta:
 
 
 def format_price(number: float | int, currency_format: dict[str, str]) -> str | None:
+    return _format_price(number, tuple(sorted(currency_format.items())))
+
+
+@lru_cache(maxsize=65_536)
+def _format_price(number: float | int, frozen: tuple[tuple[str, str], ...]) -> str | None:
     """Centra's formatted price from the pricelist's ``currencyFormat``: prefix, the number with
     ``decimalDigits`` digits (half up), ``thousandsSeparator`` between groups of three,
     ``decimalPoint``, suffix; spaces in prefix and suffix are no-break spaces.
     None when the format cannot be read (the caller keeps Centra's string then)."""
+    currency_format = dict(frozen)
     try:
         digits = int(currency_format.get("decimalDigits", "2"))
         value = Decimal(str(number)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
@@ -222,8 +228,65 @@ class ProductDoc:
     """One product of one market, ready to store: the document and the index record."""
 
     id: str
-    doc: JsonDict
+    doc: str  # see render_document
     rec: JsonDict
+
+
+# The document is JSON text, pre-serialised per language, cut where the derived fields go:
+#   <lang> SEP_LANG_NAME <piece> SEP_PIECE <slot> SEP_PIECE <piece> ... (languages joined by
+#   SEP_LANG). A piece is the comma-joined '"key":value' items between two slots; a slot names
+#   the derived field spliced in there at read time. JSON text never holds a raw control
+#   character (json.dumps escapes them all), so these separators cannot occur inside it.
+# Answering then needs no JSON parsing or encoding of products at all, only string joins;
+# the languages of one product are compressed together, so their common parts cost little.
+SEP_LANG = "\x00"
+SEP_LANG_NAME = "\x01"
+SEP_PIECE = "\x02"
+SLOT_KEYS = frozenset({"prices", "media", "available", "relatedProducts"})
+
+
+def _members(items: JsonDict) -> str:
+    """``"key":value,...`` of an object, without its braces: one encoder call per piece."""
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1]
+
+
+def render_pieces(payload: JsonDict) -> list[str]:
+    """A product payload as [piece, slot, piece, slot, ..., piece]."""
+    pieces: list[str] = []
+    items: JsonDict = {}
+    for key, value in payload.items():
+        if key in SLOT_KEYS or key in PRICE_KEYS:
+            if key in PRICE_KEYS:
+                if pieces and pieces[-1] == "prices" and not items:
+                    continue  # top-level price fields: one slot for all of them
+                key = "prices"
+            pieces.append(_members(items))
+            pieces.append(key)
+            items = {}
+        else:
+            items[key] = value
+    pieces.append(_members(items))
+    return pieces
+
+
+def render_document(payloads: dict[str, JsonDict]) -> str:
+    return SEP_LANG.join(
+        lang + SEP_LANG_NAME + SEP_PIECE.join(render_pieces(payload))
+        for lang, payload in payloads.items()
+    )
+
+
+def document_pieces(doc: str, language: str) -> list[str] | None:
+    """The pieces of one language, None when the document does not have it."""
+    for part in doc.split(SEP_LANG):
+        lang, _, rest = part.partition(SEP_LANG_NAME)
+        if lang == language:
+            return rest.split(SEP_PIECE)
+    return None
+
+
+def document_languages(doc: str) -> list[str]:
+    return [part.partition(SEP_LANG_NAME)[0] for part in doc.split(SEP_LANG)]
 
 
 def searchable_text(payload: JsonDict) -> str:
@@ -260,28 +323,6 @@ def merge_product(
     languages = list(payloads)
     first = payloads[languages[0]]
     pid = str(first["product"])
-    neutral: JsonDict = {}
-    texts: dict[str, JsonDict] = {lang: {} for lang in languages}
-    for key, value in first.items():
-        if key in DERIVED_KEYS:
-            continue
-        if all(payloads[lang].get(key, _MISSING) == value for lang in languages[1:]):
-            neutral[key] = value
-        else:
-            for lang in languages:
-                if key in payloads[lang]:
-                    texts[lang][key] = payloads[lang][key]
-    # Keys only some languages have (never seen from Centra, but keep them rather than drop).
-    for lang in languages[1:]:
-        for key, value in payloads[lang].items():
-            if key not in first and key not in DERIVED_KEYS:
-                texts[lang][key] = value
-
-    doc: JsonDict = {"n": neutral}
-    localized = {lang: t for lang, t in texts.items() if t}
-    if localized:
-        doc["t"] = localized
-
     prices = first.get("prices") if isinstance(first.get("prices"), dict) else {}
     assert isinstance(prices, dict)
     packed_prices: list[Any] = [
@@ -317,7 +358,7 @@ def merge_product(
         "r": list(standard_related or []),
         "x": {lang: search_words(payloads[lang]) for lang in languages},
     }
-    return ProductDoc(id=pid, doc=doc, rec=rec)
+    return ProductDoc(id=pid, doc=render_document(payloads), rec=rec)
 
 
 def standard_relations(payload: JsonDict) -> list[str]:
@@ -328,10 +369,3 @@ def standard_relations(payload: JsonDict) -> list[str]:
         if isinstance(rel, dict) and rel.get("relation") == "standard" and rel.get("product"):
             out.append(str(rel["product"]))
     return out
-
-
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()

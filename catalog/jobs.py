@@ -6,7 +6,9 @@ because web processes, workers and beat share nothing else:
 
 ``catalog:job:<id>`` (hash, expires after ``JOB_TTL_SECONDS``)
     the job record: market, state (queued/running/done/failed), reason, pages done/total,
-    queued/started/finished times, attempts, error, and the result (generation, products).
+    queued/started/finished times, runs ("attempts"), the worker (host:pid) of the last run,
+    error, and the result (generation, products, categories, seconds). A job recorded as
+    running whose lock has lapsed lost its worker and is shown as ``stalled``.
 ``catalog:jobs`` (sorted set, score = queued time)
     the most recent job ids, for "running jobs" in the status.
 ``cat:{M}:rebuild:pending`` (string = job id, TTL ``CATALOG_REBUILD_LOCK_SECONDS``)
@@ -19,7 +21,13 @@ because web processes, workers and beat share nothing else:
 ``cat:{M}:rebuild:job`` (string = job id)
     the market's latest job, shown in the status table.
 
-The ``{M}`` hash tag keeps a market's keys in one Redis Cluster slot, beside its catalog.
+The ``{M}`` hash tag keeps a market's keys in one Redis Cluster slot, beside its catalog, so
+the scripts that compare-and-set the pending key and the lock together are valid there too.
+
+A lost worker: ``acks_late`` + ``reject_on_worker_lost`` put the message back when a pool
+process dies, and the redelivered task (same job id) takes over its own lock at once. When
+the whole worker dies the broker redelivers only after its visibility timeout; meanwhile the
+lock lapses and the next request (a cold read, a button, the schedule) replaces the job.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ JobState = Literal["queued", "running", "done", "failed"]
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
 
 JOB_TTL_SECONDS = 7 * 24 * 3600
+MAX_RUNS = 12  # runs of one job: Celery's retries (6) plus redeliveries after lost workers
 RECENT_JOBS = 200
 RECENT_KEY = "catalog:jobs"
 _MARKET_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -72,6 +81,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+_RELEASE_BOTH = """
+for i = 1, 2 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 1
 """
 # Take the lock if it is free, or if this very job holds it already: a task redelivered after
 # its worker process died is the same job and must not wait for its own dead heartbeat.
@@ -328,6 +343,10 @@ def enqueue_rebuild(*, market: str, reason: str, r: redis.Redis | None = None) -
     r = r or get_redis()
     market = check_market(market)
     ttl = lock_seconds()
+    # The common case under a burst of cold reads: a job is on its way; two reads, no writes.
+    current = r.get(pending_key(market))
+    if current and _job_alive(r, _text(current)):
+        return _text(current), False
     for _ in range(5):  # a few rounds of losing races with other callers, then we give up
         job_id = new_job_id()
         # Create the record before publishing the id, so no other caller ever finds a pending
@@ -461,8 +480,10 @@ class Heartbeat:
 
 
 def _job_finish(r: redis.Redis, job_id: str, market: str, **fields: str | int | float) -> None:
+    """Record the outcome, then free the market: its pending key and (if this job still holds
+    it) its lock, in one step, so the next job never finds one freed and the other not."""
     _job_update(r, job_id, finished_at=time.time(), **fields)
-    r.eval(_RELEASE, 1, pending_key(market), job_id)
+    r.eval(_RELEASE_BOTH, 2, pending_key(market), lock_key(market), job_id)
 
 
 def run_rebuild(
@@ -486,6 +507,11 @@ def run_rebuild(
         _job_publish(r, job_id, market)
     elif not job.active:
         log.info("catalog rebuild %s already %s; nothing to do", job_id, job.state)
+        return None
+    elif job.attempts >= MAX_RUNS:
+        # acks_late + reject_on_worker_lost redeliver a task whose worker died, without limit;
+        # a rebuild that kills its worker every time (out of memory) must stop somewhere.
+        _job_finish(r, job_id, market, state="failed", error=f"gave up after {job.attempts} runs")
         return None
     ttl = heartbeat_ttl()
     if not r.eval(_ACQUIRE, 1, lock_key(market), job_id, str(int(ttl * 1000))):
@@ -560,7 +586,7 @@ def requeue_later(*, job_id: str, market: str, holder: str, r: redis.Redis | Non
     that are meant for Centra outages.
     """
     _job_update(r or get_redis(), job_id, state="queued", error=f"waiting for job {holder}")
-    _send(job_id, market, countdown=heartbeat_ttl())
+    _send(job_id, market, countdown=min(5.0, heartbeat_ttl()))
 
 
 # -- status ------------------------------------------------------------------------------------

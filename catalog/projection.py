@@ -1,84 +1,99 @@
-"""A stored product as Centra shows it for one pricelist and language.
+"""A stored product as Centra shows it for one pricelist and language, as JSON text.
 
-The document holds the language-neutral fields once and the rest per language; the record
-holds prices for every pricelist, media, stock and relations. The projection puts them
-back together in Centra's key order (learned from Centra's own payload at build time):
+The document holds each language's fields pre-serialised, cut where the derived fields go
+(:func:`catalog.documents.render_pieces`); the record holds prices for every pricelist,
+media, stock and relations. Projecting is splicing strings:
 
-- pricelist ``"all"``: ``prices`` keyed by pricelist (only those with a price), in the
-  pricelists' order; a single pricelist: the seven price fields at the top level, nulls
+- ``prices``: pricelist ``"all"``: ``prices`` keyed by pricelist (only those with a price), in
+  the pricelists' order; one pricelist: the seven price fields at the top level, nulls
   (``discountPercent`` 0, flags false) when the product has no price there;
 - ``available``: a price in the pricelist (any, for ``"all"``) and an item in stock;
 - ``relatedProducts``: variant siblings, then standard relations; without
-  ``relatedProducts: true`` only the variants, as ``{product, relation, media}``.
+  ``relatedProducts: true`` only the variants, as ``{product, relation, media}``; a related
+  product in full form carries no ``relatedProducts`` of its own and ends with ``relation``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from catalog.documents import ALL_PRICELISTS, NULL_PRICE, PRICE_KEYS, unpack_price
+from catalog.documents import ALL_PRICELISTS, NULL_PRICE, unpack_price
 from catalog.query import Snapshot
 
 JsonDict = dict[str, Any]
-_PLACED = frozenset({"prices", "available", "relatedProducts", "media", *PRICE_KEYS})
 
 
-def price_fields(snap: Snapshot, rec: JsonDict, pricelist: str) -> JsonDict:
-    packed = rec["p"][snap.pricelist_index[pricelist]]
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def price_fields(snap: Snapshot, o: int, pricelist: str) -> JsonDict:
+    packed = snap.rec_at[o]["p"][snap.pricelist_index[pricelist]]
     if not packed:
         return dict(NULL_PRICE)
     return unpack_price(packed, snap.meta.currency_formats.get(pricelist, {}))
 
 
-def all_prices(snap: Snapshot, rec: JsonDict) -> JsonDict:
+def all_prices(snap: Snapshot, o: int) -> JsonDict:
     formats = snap.meta.currency_formats
     return {
         pl: unpack_price(packed, formats.get(pl, {}))
-        for pl, packed in zip(snap.meta.pricelists, rec["p"], strict=True)
+        for pl, packed in zip(snap.meta.pricelists, snap.rec_at[o]["p"], strict=True)
         if packed
     }
 
 
-def project(
+def price_text(snap: Snapshot, o: int, pricelist: str) -> str:
+    key = (o, pricelist)
+    text = snap.text_cache.get(key)
+    if text is None:
+        if pricelist == ALL_PRICELISTS:
+            text = '"prices":' + _dumps(all_prices(snap, o))
+        else:
+            fields = price_fields(snap, o, pricelist)
+            text = ",".join(_dumps(k) + ":" + _dumps(v) for k, v in fields.items())
+        snap.text_cache[key] = text
+    return text
+
+
+def media_text(snap: Snapshot, o: int) -> str:
+    key = (o, "media")
+    text = snap.text_cache.get(key)
+    if text is None:
+        text = _dumps(snap.rec_at[o].get("m"))
+        snap.text_cache[key] = text
+    return text
+
+
+def product_text(
     snap: Snapshot,
     o: int,
-    doc: JsonDict,
+    pieces: list[str],
     *,
     pricelist: str,
-    language: str,
-    related: list[JsonDict] | None,
-) -> JsonDict:
-    """Product ``o`` of the snapshot. ``related`` is the finished ``relatedProducts`` list,
-    or None for a related product in full form (which carries none of its own)."""
-    rec = snap.rec_at[o]
-    neutral: JsonDict = doc["n"]
-    text: JsonDict = doc.get("t", {}).get(language, {})
-    out: JsonDict = {}
-    for key in snap.meta.keys:
-        if key in neutral:
-            out[key] = neutral[key]
-        elif key in text:
-            out[key] = text[key]
-        elif key == "prices":
-            if pricelist == ALL_PRICELISTS:
-                out["prices"] = all_prices(snap, rec)
-            else:
-                out.update(price_fields(snap, rec, pricelist))
-        elif key == "media":
-            if rec.get("m") is not None:
-                out["media"] = rec["m"]
-        elif key == "available":
-            out["available"] = snap.available(o, pricelist)
-        elif key == "relatedProducts":
-            if related is not None:
-                out["relatedProducts"] = related
-    if len(out) < len(neutral) + len(text):
-        # Fields this generation's key order does not know (a product written later).
-        for source in (neutral, text):
-            for key, value in source.items():
-                if key not in out and key not in _PLACED:
-                    out[key] = value
-    return out
+    related: str | None,
+    extra: str | None = None,
+) -> str:
+    """Product ``o`` from its document pieces. ``related`` is the finished ``relatedProducts``
+    array, or None to leave the field out; ``extra`` is one more ``"key":value`` at the end."""
+    parts: list[str] = []
+    for i, piece in enumerate(pieces):
+        if not i & 1:
+            if piece:
+                parts.append(piece)
+        elif piece == "prices":
+            parts.append(price_text(snap, o, pricelist))
+        elif piece == "media":
+            parts.append('"media":' + media_text(snap, o))
+        elif piece == "available":
+            available = snap.available(o, pricelist)
+            parts.append('"available":true' if available else '"available":false')
+        elif piece == "relatedProducts" and related is not None:
+            parts.append('"relatedProducts":' + related)
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}"
 
 
 def related_ids(snap: Snapshot, o: int, *, full: bool) -> list[tuple[int, str]]:
@@ -86,30 +101,32 @@ def related_ids(snap: Snapshot, o: int, *, full: bool) -> list[tuple[int, str]]:
     return relations if full else [(s, rel) for s, rel in relations if rel == "variant"]
 
 
-def related_list(
+def related_text(
     snap: Snapshot,
     o: int,
-    docs: dict[int, JsonDict],
+    pieces_of: dict[int, list[str]],
     *,
     pricelist: str,
-    language: str,
     full: bool,
-) -> list[JsonDict]:
-    out: list[JsonDict] = []
+) -> str:
+    out: list[str] = []
     for other, relation in related_ids(snap, o, full=full):
         if not full:
             out.append(
-                {
-                    "product": snap.ids[other],
-                    "relation": relation,
-                    "media": snap.rec_at[other].get("m"),
-                }
+                '{"product":'
+                + _dumps(snap.ids[other])
+                + ',"relation":"variant","media":'
+                + media_text(snap, other)
+                + "}"
             )
             continue
-        doc = docs.get(other)
-        if doc is None:
+        pieces = pieces_of.get(other)
+        if pieces is None:
             continue  # removed between the index and the read: leave it out
-        data = project(snap, other, doc, pricelist=pricelist, language=language, related=None)
-        data["relation"] = relation
-        out.append(data)
-    return out
+        out.append(
+            product_text(
+                snap, other, pieces, pricelist=pricelist, related=None,
+                extra='"relation":' + _dumps(relation),
+            )
+        )  # fmt: skip
+    return "[" + ",".join(out) + "]"

@@ -23,7 +23,10 @@ handful of big-int operations whatever the size of the catalog.
 
 from __future__ import annotations
 
-import threading
+import contextlib
+import heapq
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +47,8 @@ SORT_FIELDS = (
 )
 URI_FOR = ("product", "category")
 FACET_FIELDS = ("brands", "categories", "collections", "swatch.desc", "items.name")
+# Bound of Snapshot.product_texts: about 3 KB each, so some 12 MB per market and process.
+PRODUCT_TEXTS = 4000
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 
 _BYTE_BITS: list[tuple[int, ...]] = [
@@ -61,12 +66,20 @@ def bits_from(ordinals: Iterable[int], size: int) -> int:
     return int.from_bytes(buf, "little")
 
 
+_ONE = re.compile("1")
+
+
 def ordinals_of(bits: int) -> list[int]:
-    """The set bits of ``bits``, ascending."""
-    out: list[int] = []
+    """The set bits of ``bits``, ascending. Sparse sets: a regex scan of the binary digits
+    jumps over the zeros in C; dense ones: a table of the set bits of each byte."""
     if bits <= 0:
-        return out
-    data = bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
+        return []
+    length = bits.bit_length()
+    if bits.bit_count() * 3 < length:
+        digits = bin(bits)[:1:-1]  # least significant first
+        return [m.start() for m in _ONE.finditer(digits)]
+    out: list[int] = []
+    data = bits.to_bytes((length + 7) >> 3, "little")
     table = _BYTE_BITS
     for i, byte in enumerate(data):
         if byte:
@@ -277,17 +290,11 @@ def size_key(name: str) -> tuple[int, float, float, str]:
     return (3, 0, 0, name)
 
 
-def _dense_ranks(values: list[Any]) -> list[int | None]:
-    distinct = sorted({v for v in values if v is not None})
-    rank = {v: i for i, v in enumerate(distinct)}
-    return [None if v is None else rank[v] for v in values]
-
-
 @dataclass
 class Result:
     page: list[int]  # ordinals
-    count: int
-    facets: list[JsonDict]
+    count: int  # productCount
+    filtered: int  # the filtered set, for the facet counts
 
 
 class Snapshot:
@@ -385,14 +392,7 @@ class Snapshot:
         ]
         self.facet_order = self._facet_order()
 
-        # Sort keys: dense ranks, so every key is an int and "desc" is a negation.
-        self.ranks: dict[str, list[int | None]] = {
-            "uri": _dense_ranks([rec.get("u") for rec in recl]),
-            "createdAt": _dense_ranks([rec.get("ca") for rec in recl]),
-            "modifiedAt": _dense_ranks([rec.get("ma") for rec in recl]),
-            "collectionUri": _dense_ranks([rec.get("lu") for rec in recl]),
-        }
-        self._price_ranks: dict[str, list[int | None]] = {}
+        self._sort_cache: dict[tuple[Any, ...], list[int]] = {}
 
         # Search: per language, word -> ordinals; one vocabulary over all languages.
         postings: dict[str, dict[str, list[int]]] = {}
@@ -406,9 +406,22 @@ class Snapshot:
         for per in postings.values():
             vocabulary.update(per)
         self.vocabulary = Vocabulary(vocabulary)
-        self._lock = threading.Lock()
+        # JSON fragments this snapshot rendered (prices per pricelist, media, facet values):
+        # the snapshot never changes, so neither do they.
+        self.text_cache: dict[tuple[Any, ...], str] = {}
+        # Whole products as JSON text by (ordinal, pricelist, language, full related): a hot
+        # product is rendered once per snapshot, and then needs no document read at all.
+        self.product_texts: dict[tuple[int, str, str, bool], str] = {}
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def remember_text(self, key: tuple[int, str, str, bool], text: str) -> None:
+        texts = self.product_texts
+        if len(texts) >= PRODUCT_TEXTS:
+            # The oldest entry goes; another thread may be doing the same.
+            with contextlib.suppress(RuntimeError, StopIteration):
+                texts.pop(next(iter(texts)), None)
+        texts[key] = text
 
     def _expand_ordinals(self, ordinals: Iterable[int]) -> int:
         styles = {self.rec_at[o].get("s") or "" for o in ordinals}
@@ -441,15 +454,55 @@ class Snapshot:
             out[f] = known + unknown
         return out
 
-    def price_ranks(self, pricelist: str) -> list[int | None]:
-        ranks = self._price_ranks.get(pricelist)
-        if ranks is None:
+    def _sort_values(self, name: str, pricelist: str, category: str | None) -> list[Any]:
+        """Per ordinal, the value a sortOrder field compares (None: missing)."""
+        if name == "priceAsNumber":
             i = self.pricelist_index[pricelist]
-            values = [price_number(rec["p"][i]) if rec["p"][i] else None for rec in self.rec_at]
-            ranks = _dense_ranks(values)
-            with self._lock:
-                self._price_ranks[pricelist] = ranks
+            return [price_number(rec["p"][i]) if rec["p"][i] else None for rec in self.rec_at]
+        if name == "categoryItemSort":
+            if category is not None:
+                return [(rec.get("c") or {}).get(category) for rec in self.rec_at]
+            return [(rec.get("c") or {}).get(rec.get("k")) for rec in self.rec_at]
+        field = {"uri": "u", "createdAt": "ca", "modifiedAt": "ma", "collectionUri": "lu"}[name]
+        return [rec.get(field) for rec in self.rec_at]
+
+    def sort_ranks(self, name: str, pricelist: str, category: str | None, desc: bool) -> list[int]:
+        """Per ordinal, a rank that sorts as the field does in that direction, missing values
+        last in both directions (equal values share a rank)."""
+        if name != "categoryItemSort":
+            category = None
+        if name != "priceAsNumber":
+            pricelist = ""
+        key = ("rank", name, pricelist, category, desc)
+        ranks = self._sort_cache.get(key)
+        if ranks is None:
+            values = self._sort_values(name, pricelist, category)
+            distinct = sorted({v for v in values if v is not None}, reverse=desc)
+            rank = {v: i for i, v in enumerate(distinct)}
+            missing = len(distinct)
+            ranks = [missing if v is None else rank[v] for v in values]
+            self._sort_cache[key] = ranks
         return ranks
+
+    def sort_positions(
+        self, name: str, pricelist: str, category: str | None, desc: bool
+    ) -> list[int]:
+        """Per ordinal, its position in the whole market sorted by one field (ties in the
+        default order): a single int key, so sorting runs in C."""
+        key = (
+            "pos",
+            name,
+            pricelist if name == "priceAsNumber" else "",
+            category if name == "categoryItemSort" else None,
+            desc,
+        )
+        positions = self._sort_cache.get(key)
+        if positions is None:
+            ranks = self.sort_ranks(name, pricelist, category, desc)
+            n = self.size
+            positions = [r * n + o for o, r in enumerate(ranks)]
+            self._sort_cache[key] = positions
+        return positions
 
     def facet_data(self, f: str, value: str, language: str) -> JsonDict:
         if f == "categories":
@@ -487,11 +540,10 @@ class Snapshot:
         """Products whose uri, or <category uri>/<uri> for one of their categories, is
         ``uri``, in the default order."""
         found = set(self.by_uri.get(uri, ()))
-        head, sep, tail = uri, "", ""
         # Every split at a "/" is a candidate <category uri>/<product uri>.
         pos = uri.find("/")
         while pos != -1:
-            head, sep, tail = uri[:pos], "/", uri[pos + 1 :]
+            head, tail = uri[:pos], uri[pos + 1 :]
             cids = self.cats_by_uri.get(head)
             if cids:
                 for o in self.by_uri.get(tail, ()):
@@ -541,14 +593,10 @@ def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) ->
     if pricelist == ALL_PRICELISTS and any(f == "priceAsNumber" for f, _ in query.sort_order):
         raise _bad("sortOrder", "priceAsNumber needs a single pricelist, not all")
     filtered = filter_bits(snap, query, pricelist=pricelist, language=language)
-    ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist)
     start = query.skip_first
     end = None if query.limit is None else start + query.limit
-    return Result(
-        page=ordered[start:end],
-        count=filtered.bit_count(),
-        facets=facets(snap, filtered, language),
-    )
+    ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist, first=end)
+    return Result(page=ordered[start:end], count=filtered.bit_count(), filtered=filtered)
 
 
 def _variant_values(snap: Snapshot, f: str, values: list[str]) -> int:
@@ -602,57 +650,54 @@ def filter_bits(snap: Snapshot, query: Query, *, pricelist: str, language: str) 
 
 
 def sort_ordinals(
-    snap: Snapshot, ordinals: list[int], query: Query, *, pricelist: str
+    snap: Snapshot, ordinals: list[int], query: Query, *, pricelist: str, first: int | None = None
 ) -> list[int]:
+    """``ordinals`` in the requested order; only the first ``first`` are guaranteed sorted
+    (enough for the page), which lets a page of 40 out of thousands skip a full sort."""
     if not query.sort_order:
         return ordinals
-    columns: list[tuple[list[Any] | None, str | None, bool]] = []
-    for name, order in query.sort_order:
-        desc = order == "desc"
-        if name == "priceAsNumber":
-            columns.append((snap.price_ranks(pricelist), None, desc))
-        elif name == "categoryItemSort":
-            columns.append((None, query.categories[0] if query.categories else None, desc))
-        else:
-            columns.append((snap.ranks[name], None, desc))
-    recs = snap.rec_at
+    category = query.categories[0] if query.categories else None
+    columns = [
+        snap.sort_ranks(name, pricelist, category, order == "desc")
+        for name, order in query.sort_order
+    ]
+    if len(columns) == 1:
+        key = snap.sort_positions(
+            query.sort_order[0][0], pricelist, category, query.sort_order[0][1] == "desc"
+        )
+        if first is not None and first * 8 < len(ordinals):
+            return heapq.nsmallest(first, ordinals, key=key.__getitem__)
+        return sorted(ordinals, key=key.__getitem__)
+    return sorted(ordinals, key=lambda o: tuple([ranks[o] for ranks in columns] + [o]))
 
-    def key(o: int) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for ranks, category, desc in columns:
-            if ranks is not None:
-                v = ranks[o]
-            else:
-                rec = recs[o]
-                cats = rec.get("c") or {}
-                v = cats.get(category if category is not None else rec.get("k"))
-            if v is None:
-                parts.append((1, 0))
-            else:
-                parts.append((0, -v if desc else v))
-        parts.append(o)
-        return tuple(parts)
 
-    return sorted(ordinals, key=key)
+def facets_json(snap: Snapshot, filtered: int, language: str) -> str:
+    """The ``filter`` array as JSON text. Per value only the count changes from request to
+    request; the rest of its text is rendered once per snapshot and language."""
+    cache = snap.text_cache
+    fields: list[str] = []
+    for f in FACET_FIELDS:
+        own = snap.own_bits[f]
+        values: list[str] = []
+        for v in snap.facet_order[f]:
+            key = (language, f, v)
+            ends = cache.get(key)
+            if ends is None:
+                head = '{"value":' + json.dumps(v, ensure_ascii=False) + ',"count":'
+                tail = (
+                    f',"totalCount":{snap.total[f][v]},"data":'
+                    + json.dumps(snap.facet_data(f, v, language), ensure_ascii=False)
+                    + "}"
+                )
+                ends = head + "\x00" + tail
+                cache[key] = ends
+            head, _, tail = ends.partition("\x00")
+            values.append(head + str((filtered & own[v]).bit_count()) + tail)
+        fields.append('{"field":' + json.dumps(f) + ',"values":[' + ",".join(values) + "]}")
+    return "[" + ",".join(fields) + "]"
 
 
 def facets(snap: Snapshot, filtered: int, language: str) -> list[JsonDict]:
-    out: list[JsonDict] = []
-    for f in FACET_FIELDS:
-        own = snap.own_bits[f]
-        total = snap.total[f]
-        out.append(
-            {
-                "field": f,
-                "values": [
-                    {
-                        "value": v,
-                        "count": (filtered & own[v]).bit_count(),
-                        "totalCount": total[v],
-                        "data": snap.facet_data(f, v, language),
-                    }
-                    for v in snap.facet_order[f]
-                ],
-            }
-        )
-    return out
+    """The ``filter`` array as data (tests, tools)."""
+    result: list[JsonDict] = json.loads(facets_json(snap, filtered, language))
+    return result

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +31,10 @@ from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
+# Page requests in flight while the previous page is merged and written: one keeps Centra
+# busy through our processing. More only queue up at Centra (several markets are rebuilt at
+# once by separate workers) and stretch each request towards the read timeout.
+FETCH_AHEAD = 1
 
 
 class CatalogMismatch(RuntimeError):
@@ -119,60 +125,65 @@ def rebuild_market(
 
         limit = max(1, int(settings.CATALOG_PAGE_SIZE))
         payloads: dict[str, dict[str, JsonDict]] = {}  # product id -> language -> payload
-        order: list[str] = []  # product ids as Centra lists them
         relations: dict[str, list[str]] = {}
-        pages_done = 0
-        pages_total = 0
-        for n, language in enumerate(languages):
-            related = n == 0  # relations do not depend on the language: ask once
-            seen: set[str] = set()
-            skip = 0
-            expected: int | None = None
-            while True:
-                data = fetch.fetch_products_page(
-                    client=client,
-                    market=market,
-                    language=language,
-                    skip=skip,
-                    limit=limit,
-                    related=related,
-                )
-                count = int(data["productCount"])
-                if expected is None:
-                    expected = count
-                    meta.facets[language] = _facet_catalog(data)
-                    if n == 0:
-                        pages_total = max(1, math.ceil(count / limit)) * len(languages)
-                elif count != expected:
-                    raise CatalogMismatch(
-                        f"market {market} {language}: productCount went {expected} -> {count}"
-                    )
-                for product in data["products"]:
-                    pid = str(product.get("product"))
-                    if pid in seen:
-                        raise CatalogMismatch(f"market {market} {language}: {pid} twice")
-                    seen.add(pid)
-                    if n == 0:
-                        order.append(pid)
-                        relations[pid] = standard_relations(product)
-                        if not meta.keys:
-                            meta.keys = list(product)
-                    elif pid not in payloads:
-                        raise CatalogMismatch(f"market {market}: {pid} only in {language}")
-                    payloads.setdefault(pid, {})[language] = product
-                pages_done += 1
-                REBUILD_PAGES.labels(market=market).inc()
-                if progress is not None:
-                    progress(pages_done, max(pages_total, pages_done))
-                skip += limit
-                if skip >= count or not data["products"]:
-                    break
-            if len(seen) != expected:
+        seen: dict[str, set[str]] = {lang: set() for lang in languages}
+        expected: int | None = None
+        merged = 0
+        batch: list[ProductDoc] = []
+        pages = _pages(client=client, market=market, languages=languages, limit=limit)
+        for pages_done, (language, data, pages_total) in enumerate(pages, start=1):
+            count = int(data["productCount"])
+            if expected is None:
+                expected = count
+            elif count != expected:
                 raise CatalogMismatch(
-                    f"market {market} {language}: {len(seen)} products, Centra says {expected}"
+                    f"market {market} {language}: productCount went {expected} -> {count}"
                 )
-            if len(seen) != len(order):
-                raise CatalogMismatch(f"market {market}: {language} has {len(seen)} products")
+            if language not in meta.facets:
+                meta.facets[language] = _facet_catalog(data)
+            for product in data["products"]:
+                pid = str(product.get("product"))
+                if pid in seen[language]:
+                    raise CatalogMismatch(f"market {market} {language}: {pid} twice")
+                seen[language].add(pid)
+                if language == languages[0]:
+                    relations[pid] = standard_relations(product)
+                    if not meta.keys:
+                        meta.keys = list(product)
+                have = payloads.setdefault(pid, {})
+                have[language] = product
+                if len(have) == len(languages):
+                    # Complete: merge and write it now, while the next pages are fetched.
+                    ordered = {lang: have[lang] for lang in languages}
+                    del payloads[pid]
+                    batch.append(
+                        merge_product(
+                            ordered,
+                            pricelists=meta.pricelists,
+                            currency_formats=meta.currency_formats,
+                            standard_related=relations.pop(pid, None),
+                        )
+                    )
+                    merged += 1
+            if len(batch) >= store.WRITE_BATCH:
+                store.write_products(
+                    r=r, market=market, generation=generation, products=batch, ttl=ttl
+                )
+                batch = []
+            REBUILD_PAGES.labels(market=market).inc()
+            if progress is not None:
+                progress(pages_done, max(pages_total, pages_done))
+        store.write_products(r=r, market=market, generation=generation, products=batch, ttl=ttl)
+        for language in languages:
+            if len(seen[language]) != expected:
+                raise CatalogMismatch(
+                    f"market {market} {language}: {len(seen[language])} products, "
+                    f"Centra says {expected}"
+                )
+        if payloads:
+            raise CatalogMismatch(
+                f"market {market}: {len(payloads)} products not in every language"
+            )
 
         category_count: int | None = None
         for language in languages:
@@ -183,29 +194,22 @@ def rebuild_market(
                 raise CatalogMismatch(f"market {market}: categories differ by language")
             meta.categories[language] = categories
 
-        products: list[ProductDoc] = [
-            merge_product(
-                payloads[pid],
-                pricelists=meta.pricelists,
-                currency_formats=meta.currency_formats,
-                standard_related=relations.get(pid),
-            )
-            for pid in order
-        ]
         seconds = time.monotonic() - started
         info = {
-            "products": len(products),
+            "products": merged,
             "categories": category_count or 0,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(seconds, 3),
         }
-        store.write_generation(
-            r=r, market=market, generation=generation, meta=meta, products=products, info=info,
-            ttl=ttl,
-        )  # fmt: skip
-        stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
-        if stored != len(products):
-            raise CatalogMismatch(f"market {market}: stored {stored} of {len(products)}")
+        store.finish_generation(
+            r=r, market=market, generation=generation, meta=meta, info=info, ttl=ttl
+        )
+        # Single-product writes during the build change the count legitimately; without them
+        # what Redis holds must be exactly what was fetched.
+        if not r.exists(store.gen_key(market, generation, "changes")):
+            stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
+            if stored != merged:
+                raise CatalogMismatch(f"market {market}: stored {stored} of {merged}")
         store.publish_generation(
             r=r, market=market, generation=generation, grace_seconds=settings.CATALOG_GRACE_SECONDS
         )
@@ -213,12 +217,12 @@ def rebuild_market(
         REBUILD_SECONDS.labels(market=market, outcome="ok").observe(seconds)
         log.info(
             "catalog: market %s generation %s live, %s products in %.1fs",
-            market, generation, len(products), seconds,
+            market, generation, merged, seconds,
         )  # fmt: skip
         return RebuildResult(
             market=market,
             generation=generation,
-            products=len(products),
+            products=merged,
             categories=category_count or 0,
             seconds=seconds,
         )
@@ -229,6 +233,56 @@ def rebuild_market(
         if generation is not None:
             _discard(r, market, generation)
         raise
+
+
+def _pages(
+    *, client: CentraClient, market: str, languages: list[str], limit: int
+) -> Iterator[tuple[str, JsonDict, int]]:
+    """Every page of the market in every language, as (language, answer, pages in all).
+
+    Page by page, each page in every language in turn, so a product is complete (all its
+    languages fetched) soon after its first page and can be merged and written while later
+    pages are on their way: up to ``FETCH_AHEAD`` requests are in flight, so Centra never
+    waits for us and we rarely wait for Centra. The first language asks for full related
+    products (the only way standard relations show); relations do not depend on language.
+    """
+
+    def get(language: str, skip: int) -> JsonDict:
+        return fetch.fetch_products_page(
+            client=client,
+            market=market,
+            language=language,
+            skip=skip,
+            limit=limit,
+            related=language == languages[0],
+        )
+
+    first = get(languages[0], 0)
+    count = int(first["productCount"])
+    jobs = [
+        (lang, page * limit)
+        for page in range(max(1, math.ceil(count / limit)))
+        for lang in languages
+    ]
+    total = len(jobs)
+    yield languages[0], first, total
+    pending = deque(jobs[1:])
+    with ThreadPoolExecutor(max_workers=FETCH_AHEAD, thread_name_prefix="catalog-fetch") as pool:
+        inflight: deque[tuple[str, Future[JsonDict]]] = deque()
+        try:
+            while pending and len(inflight) < FETCH_AHEAD:
+                lang, skip = pending.popleft()
+                inflight.append((lang, pool.submit(get, lang, skip)))
+            while inflight:
+                lang, future = inflight.popleft()
+                data = future.result()
+                if pending:
+                    nlang, nskip = pending.popleft()
+                    inflight.append((nlang, pool.submit(get, nlang, nskip)))
+                yield lang, data, total
+        finally:
+            for _, future in inflight:
+                future.cancel()
 
 
 def _mark_down(r: redis.Redis) -> None:

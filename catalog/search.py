@@ -19,11 +19,12 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import combinations
 
 # Letters NFKD does not decompose into a base letter plus marks.
 _EXTRA_FOLDS = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "đ": "d", "ł": "l", "þ": "th", "ı": "i"}
+    {"ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "đ": "d", "ł": "l", "þ": "th", "\u0131": "i"}
 )
 _WORD = re.compile(r"[^\W_]+")
 MAX_EDITS = 2
@@ -35,8 +36,21 @@ def normalize(text: str) -> str:
     return stripped.translate(_EXTRA_FOLDS).casefold()
 
 
+@lru_cache(maxsize=200_000)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    if chunk.isascii():
+        return tuple(_WORD.findall(chunk.lower()))  # NFKD and the folds change no ASCII
+    return tuple(_WORD.findall(normalize(chunk)))
+
+
 def tokenize(text: str) -> list[str]:
-    return _WORD.findall(normalize(text))
+    """The words of a text, normalised, in order. Whitespace never becomes part of a word,
+    so the text is cut at it first and each piece's words are remembered: product texts
+    repeat the same few thousand pieces."""
+    out: list[str] = []
+    for chunk in text.split():
+        out.extend(_chunk_words(chunk))
+    return out
 
 
 def query_words(text: str) -> list[str]:
@@ -86,8 +100,43 @@ def deletions(word: str, depth: int) -> set[str]:
     return out
 
 
+class DeletionIndex:
+    """Every string reachable by up to ``MAX_EDITS`` deletions from a known word -> the words.
+
+    One per process, shared by every market and generation (their vocabularies overlap almost
+    entirely) and only ever grown, so a new generation costs only its new words. Words a
+    generation does not have can come back as candidates; they match no product there.
+    """
+
+    def __init__(self) -> None:
+        self._variants: dict[str, list[str]] = {}
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, words: Iterable[str]) -> None:
+        new = [w for w in words if w not in self._known]
+        if not new:
+            return
+        with self._lock:
+            for word in new:
+                if word in self._known:
+                    continue
+                for variant in deletions(word, MAX_EDITS):
+                    self._variants.setdefault(variant, []).append(word)
+                self._known.add(word)
+
+    def candidates(self, query_word: str, limit: int) -> set[str]:
+        out: set[str] = set()
+        for variant in deletions(query_word, limit):
+            out.update(self._variants.get(variant, ()))
+        return out
+
+
+_deletion_index = DeletionIndex()
+
+
 class Vocabulary:
-    """The distinct words of a generation with a lazily built typo index.
+    """The distinct words of a generation; typos are found through the shared deletion index.
 
     Two words within distance d share a string reachable by at most d deletions from
     each (a substitution or a transposition is one deletion on each side, an insertion one
@@ -97,22 +146,9 @@ class Vocabulary:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words: list[str] = sorted(set(words))
-        self._deletes: dict[str, list[int]] | None = None
-        self._lock = threading.Lock()
+        self.position = {w: n for n, w in enumerate(self.words)}
+        self._indexed = False
         self._cache: dict[str, tuple[int, ...]] = {}
-
-    def _delete_index(self) -> dict[str, list[int]]:
-        index = self._deletes
-        if index is None:
-            with self._lock:
-                index = self._deletes
-                if index is None:
-                    index = {}
-                    for n, word in enumerate(self.words):
-                        for variant in deletions(word, MAX_EDITS):
-                            index.setdefault(variant, []).append(n)
-                    self._deletes = index
-        return index
 
     def matching(self, query_word: str) -> tuple[int, ...]:
         """Indexes (in ``words``) of the words ``query_word`` matches."""
@@ -127,11 +163,13 @@ class Vocabulary:
             i += 1
         limit = allowed_edits(query_word)
         if limit:
-            index = self._delete_index()
-            for variant in deletions(query_word, limit):
-                for n in index.get(variant, ()):
-                    if n not in hits and osa_within(query_word, words[n], limit):
-                        hits.add(n)
+            if not self._indexed:
+                _deletion_index.add(words)
+                self._indexed = True
+            for word in _deletion_index.candidates(query_word, limit):
+                n = self.position.get(word)
+                if n is not None and n not in hits and osa_within(query_word, word, limit):
+                    hits.add(n)
         result = tuple(sorted(hits))
         if len(self._cache) > 10_000:
             self._cache.clear()  # a crude bound: query words are few in practice

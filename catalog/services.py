@@ -4,7 +4,8 @@ Hot path: the visitor's context, the process's index of the market's live genera
 (:class:`catalog.query.Snapshot`), the query, then ONE Redis round trip that both checks the
 index is still current (generation pointer and version) and fetches the documents of the
 page. A stale index is refreshed (only the changed records on a version bump) and the
-request re-planned.
+request re-planned; while another thread of the process is already loading the newer index,
+requests answer from the one they have instead of queueing behind the load.
 
 A market with no live generation is read through to Centra for that request, server-side
 with the visitor's context, while one rebuild is requested (single-flight, in
@@ -13,6 +14,7 @@ with the visitor's context, while one rebuild is requested (single-flight, in
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -22,12 +24,13 @@ from typing import Any
 import redis
 from django.http import HttpRequest
 
-from catalog import projection, store
-from catalog.documents import ShopMeta
+from catalog import fetch, projection, store
+from catalog.documents import ShopMeta, document_pieces
 from catalog.metrics import CACHE_RESULTS, READ_THROUGH
 from catalog.query import (
     Query,
     Snapshot,
+    facets_json,
     field_bool,
     parse_query,
     parse_uri_for,
@@ -54,9 +57,28 @@ MAX_REPLANS = 4
 
 @dataclass
 class CatalogAnswer:
-    body: JsonDict
+    """An answer: ``text`` (JSON text rendered from the cache) or ``body`` (data, e.g. Centra's
+    answer on a read-through), and how it was answered."""
+
+    body: JsonDict | None = None
+    text: str | None = None
     cache: str = HIT
     status: int = 200
+
+    def json_text(self, token: str | None = None) -> str:
+        text = self.text if self.text is not None else json.dumps(self.body, ensure_ascii=False)
+        if token:
+            # Centra puts the session token first.
+            head = '{"token":' + json.dumps(token, ensure_ascii=False)
+            text = head + ("}" if text == "{}" else "," + text[1:])
+        return text
+
+    def data(self) -> JsonDict:
+        if self.body is not None:
+            return self.body
+        assert self.text is not None
+        result: JsonDict = json.loads(self.text)
+        return result
 
 
 # -- the process's copy of each market's index -------------------------------------------------
@@ -68,23 +90,28 @@ class SnapshotCache:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def cached(self, market: str) -> Snapshot | None:
-        return self._snaps.get(market)
+    def cached(self, r: redis.Redis, market: str) -> Snapshot | None:
+        return self._snaps.get(f"{store.redis_identity(r)}|{market}")
 
-    def _lock(self, market: str) -> threading.Lock:
+    def _lock(self, key: str) -> threading.Lock:
         with self._guard:
-            return self._locks.setdefault(market, threading.Lock())
+            return self._locks.setdefault(key, threading.Lock())
+
+    def busy(self, r: redis.Redis, market: str) -> bool:
+        """Whether a thread of this process is rebuilding the market's index right now."""
+        return self._lock(f"{store.redis_identity(r)}|{market}").locked()
 
     def refresh(self, r: redis.Redis, market: str, seen: Snapshot | None) -> Snapshot | None:
         """The live generation's index, rebuilt if ``seen`` (what the caller had) is stale.
         One thread per market rebuilds; the others wait and take its result."""
-        with self._lock(market):
-            mine = self._snaps.get(market)
+        key = f"{store.redis_identity(r)}|{market}"
+        with self._lock(key):
+            mine = self._snaps.get(key)
             if mine is not None and mine is not seen:
                 return mine  # another thread refreshed while we waited
             current = store.live_generation(r=r, market=market)
             if current is None:
-                self._snaps.pop(market, None)
+                self._snaps.pop(key, None)
                 return None
             snap: Snapshot | None = None
             if mine is not None and mine.generation == current:
@@ -106,10 +133,10 @@ class SnapshotCache:
             if snap is None:
                 loaded = store.load_generation(r=r, market=market, generation=current)
                 if loaded is None:
-                    self._snaps.pop(market, None)
+                    self._snaps.pop(key, None)
                     return None
                 snap = Snapshot(loaded)
-            self._snaps[market] = snap
+            self._snaps[key] = snap
             return snap
 
     def clear(self) -> None:
@@ -126,12 +153,27 @@ snapshots = SnapshotCache()
 def shop_meta_get(
     *, r: redis.Redis | None = None, client: CentraClient | None = None
 ) -> tuple[ShopMeta, bool]:
-    """The shop set-up and whether it had to be fetched from Centra just now."""
+    """The shop set-up and whether it had to be fetched from Centra just now. With Redis
+    unreachable it comes from Centra (and this process's copy of the last one)."""
+    global _last_shop
     r = r or get_redis()
-    shop = store.load_shop_meta(r=r)
-    if shop is not None:
-        return shop, False
-    return refresh_shop_meta(client=client, r=r), True
+    try:
+        shop = store.load_shop_meta(r=r)
+        if shop is None:
+            shop = refresh_shop_meta(client=client, r=r)
+            _last_shop = shop
+            return shop, True
+    except redis.RedisError:
+        log.warning("catalog: Redis unreachable, shop set-up from Centra")
+        if _last_shop is None:
+            _last_shop = fetch.fetch_shop_meta(client=client or get_client())
+            return _last_shop, True
+        return _last_shop, False
+    _last_shop = shop
+    return shop, False
+
+
+_last_shop: ShopMeta | None = None
 
 
 def visitor_context(
@@ -143,29 +185,21 @@ def visitor_context(
 
 # -- the read path -----------------------------------------------------------------------------
 
-# A plan names the documents it needs (ordinals of the snapshot) and renders the answer once
-# they are read. It may raise ApiError (bad input, not found) before or after the read.
-Render = Callable[[dict[int, JsonDict]], JsonDict]
+# A plan names the documents it needs (ordinals of the snapshot) and renders the answer as
+# JSON text once they are read. It may raise ApiError (bad input, not found).
+Pieces = dict[int, list[str]]
+Render = Callable[[Pieces], str]
 Plan = Callable[[Snapshot], tuple[list[int], Render]]
 
 
-class _NeedsCentra(Exception):
-    """The live generation cannot answer this (a language or pricelist it was not built
-    with): read through and have the market rebuilt."""
-
-
 def _request_rebuild(market: str, reason: str) -> None:
-    try:
-        from catalog.jobs import request_rebuild  # the operations side; imported when needed
-    except ImportError:
-        log.warning(
-            "catalog: no catalog.jobs yet, cannot request a %s rebuild of %s", reason, market
-        )
-        return
+    # Imported here: the operations side (Celery, locks) is only needed on a cold read.
+    from catalog.jobs import request_rebuild
+
     try:
         request_rebuild(market=market, reason=reason)
     except Exception:
-        # A failed enqueue must not fail the read it rides on; the next read asks again.
+        # A failed enqueue must not fail the read it rides on; the next cold read asks again.
         log.exception("catalog: requesting a rebuild of %s failed", market)
 
 
@@ -182,7 +216,8 @@ def _read_through(
 ) -> CatalogAnswer:
     r = r or get_redis()
     client = client or get_client()
-    _request_rebuild(context.market, reason)
+    if reason != "redis":
+        _request_rebuild(context.market, reason)
     READ_THROUGH.inc()
     try:
         response = client.request(
@@ -211,8 +246,22 @@ def _answer(
     r: redis.Redis | None = None,
 ) -> CatalogAnswer:
     r = r or get_redis()
+    try:
+        return _from_cache(context, plan, read_through, r)
+    except redis.RedisError:
+        # No cache to answer from: answer as for a cold market rather than fail.
+        log.warning("catalog: Redis unreachable, reading through to Centra", exc_info=True)
+        return read_through("redis")
+
+
+def _from_cache(
+    context: VisitorContext,
+    plan: Plan,
+    read_through: Callable[[str], CatalogAnswer],
+    r: redis.Redis,
+) -> CatalogAnswer:
     market = context.market
-    snap = snapshots.cached(market)
+    snap = snapshots.cached(r, market)
     if snap is None:
         snap = snapshots.refresh(r, market, None)
     for _ in range(MAX_REPLANS):
@@ -228,21 +277,37 @@ def _answer(
             r=r, market=market, generation=snap.generation, version=snap.version, doc_ids=ids
         )
         if docs is not None:
-            found = {o: d for o, d in zip(needed, docs, strict=True) if d is not None}
-            body = render(found)
+            text = render(_pieces(needed, docs, context.language))
             result = STALE if store.upstream_down(r=r) else HIT
             CACHE_RESULTS.labels(result=result).inc()
-            return CatalogAnswer(body=body, cache=result)
+            return CatalogAnswer(text=text, cache=result)
+        if snapshots.busy(r, market):
+            # Another thread is already loading the newer index (up to a second for a large
+            # market): rather than queue behind it, answer from the index we have. Its
+            # generation stays readable through the grace period.
+            break
         snap = snapshots.refresh(r, market, snap)
-    # Writes keep racing this request: answer from what was last read.
-    assert snap is not None
+    # The index moved on while answering (a rebuild elsewhere, or writes racing this request):
+    # answer from the one we have, reading its generation as it is now.
+    if snap is None:
+        return read_through("cold")
     needed, render = _planned(plan, snap)
-    docs_by_id = store.read_docs(
-        r=r, market=market, generation=snap.generation, product_ids=[snap.ids[o] for o in needed]
-    )
-    body = render({o: docs_by_id[snap.ids[o]] for o in needed if snap.ids[o] in docs_by_id})
-    CACHE_RESULTS.labels(result=HIT).inc()
-    return CatalogAnswer(body=body, cache=HIT)
+    ids = [snap.ids[o] for o in needed]
+    by_id = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=ids)
+    text = render(_pieces(needed, [by_id.get(pid) for pid in ids], context.language))
+    result = STALE if store.upstream_down(r=r) else HIT
+    CACHE_RESULTS.labels(result=result).inc()
+    return CatalogAnswer(text=text, cache=result)
+
+
+def _pieces(needed: list[int], docs: list[str | None], language: str) -> Pieces:
+    out: Pieces = {}
+    for o, doc in zip(needed, docs, strict=True):
+        if doc is not None:
+            pieces = document_pieces(doc, language)
+            if pieces is not None:
+                out[o] = pieces
+    return out
 
 
 def _planned(plan: Plan, snap: Snapshot) -> tuple[list[int], Render]:
@@ -253,7 +318,7 @@ def _planned(plan: Plan, snap: Snapshot) -> tuple[list[int], Render]:
     except ApiError as exc:
         error = exc
 
-        def fail(docs: dict[int, JsonDict]) -> JsonDict:
+        def fail(pieces: Pieces) -> str:
             raise error
 
         return [], fail
@@ -263,66 +328,74 @@ def _context_fields(context: VisitorContext) -> JsonDict:
     return {"market": context.market, "pricelist": context.pricelist, "language": context.language}
 
 
-def _listing(
-    snap: Snapshot, query: Query, context: VisitorContext, extra: JsonDict | None = None
-) -> tuple[list[int], Render]:
-    result = run_query(snap, query, pricelist=context.pricelist, language=context.language)
-    full = query.related_products
-    needed = list(result.page)
+def _product_texts(
+    snap: Snapshot, page: list[int], *, pricelist: str, language: str, full: bool
+) -> tuple[list[int], Callable[[Pieces], list[str]]]:
+    """The documents needed to answer ``page`` (none for products this snapshot has already
+    rendered for this pricelist, language and related form) and the renderer of their JSON."""
+    cached = {o: snap.product_texts.get((o, pricelist, language, full)) for o in page}
+    needed = [o for o, text in cached.items() if text is None]
     if full:
-        for o in result.page:
-            needed.extend(other for other, _ in snap.relations(o))
+        needed += [other for o in list(needed) for other, _ in snap.relations(o)]
 
-    def render(docs: dict[int, JsonDict]) -> JsonDict:
-        products = []
-        for o in result.page:
-            doc = docs.get(o)
-            if doc is None:
-                continue
-            related = projection.related_list(
-                snap, o, docs, pricelist=context.pricelist, language=context.language, full=full
-            )
-            products.append(
-                projection.project(
-                    snap, o, doc, pricelist=context.pricelist, language=context.language,
-                    related=related,
+    def texts(pieces_of: Pieces) -> list[str]:
+        out: list[str] = []
+        for o in page:
+            text = cached[o]
+            if text is None:
+                pieces = pieces_of.get(o)
+                if pieces is None:
+                    continue  # removed between the index and the read: leave it out
+                related = projection.related_text(
+                    snap, o, pieces_of, pricelist=pricelist, full=full
                 )
-            )  # fmt: skip
-        return {
-            **(extra or {}),
-            "products": products,
-            "productCount": result.count,
-            "filter": result.facets,
-        }
+                text = projection.product_text(
+                    snap, o, pieces, pricelist=pricelist, related=related
+                )
+                snap.remember_text((o, pricelist, language, full), text)
+            out.append(text)
+        return out
+
+    return needed, texts
+
+
+def _listing(
+    snap: Snapshot, query: Query, context: VisitorContext, head: str = "{"
+) -> tuple[list[int], Render]:
+    """``head`` opens the answer object (with any fields before ``products``)."""
+    pricelist, language = context.pricelist, context.language
+    result = run_query(snap, query, pricelist=pricelist, language=language)
+    needed, texts = _product_texts(
+        snap, result.page, pricelist=pricelist, language=language, full=query.related_products
+    )
+
+    def render(pieces_of: Pieces) -> str:
+        return (
+            head
+            + '"products":['
+            + ",".join(texts(pieces_of))
+            + '],"productCount":'
+            + str(result.count)
+            + ',"filter":'
+            + facets_json(snap, result.filtered, language)
+            + "}"
+        )
 
     return needed, render
 
 
 def _single(
-    snap: Snapshot,
-    o: int,
-    context: VisitorContext,
-    *,
-    full: bool,
-    wrap: Callable[[JsonDict], JsonDict],
+    snap: Snapshot, o: int, context: VisitorContext, *, full: bool, head: str
 ) -> tuple[list[int], Render]:
-    needed = [o]
-    if full:
-        needed.extend(other for other, _ in snap.relations(o))
+    needed, texts = _product_texts(
+        snap, [o], pricelist=context.pricelist, language=context.language, full=full
+    )
 
-    def render(docs: dict[int, JsonDict]) -> JsonDict:
-        doc = docs.get(o)
-        if doc is None:
+    def render(pieces_of: Pieces) -> str:
+        found = texts(pieces_of)
+        if not found:
             raise ApiError(404, {"product": "not found"})
-        related = projection.related_list(
-            snap, o, docs, pricelist=context.pricelist, language=context.language, full=full
-        )
-        return wrap(
-            projection.project(
-                snap, o, doc, pricelist=context.pricelist, language=context.language,
-                related=related,
-            )
-        )  # fmt: skip
+        return head + found[0] + "}"
 
     return needed, render
 
@@ -353,7 +426,7 @@ def product_get(*, context: VisitorContext, product_id: str, params: JsonDict) -
         o = snap.ordinal.get(product_id)
         if o is None:
             raise ApiError(404, {"product": "not found"})
-        return _single(snap, o, context, full=full, wrap=lambda p: {"product": p})
+        return _single(snap, o, context, full=full, head='{"product":')
 
     def through(reason: str) -> CatalogAnswer:
         query = {**_context_fields(context), "relatedProducts": "true" if full else "false"}
@@ -380,14 +453,15 @@ def uri_resolve(*, context: VisitorContext, body: JsonDict) -> CatalogAnswer:
                     found[0],
                     context,
                     full=query.related_products,
-                    wrap=lambda p: {"found": "product", "product": p},
+                    head='{"found":"product","product":',
                 )
         cid = snap.category_by_uri(uri) if uri and "category" in wanted else None
         if cid is None:
             raise ApiError(404, {"uri": "not found"})
         query.categories = [cid]
         category = snap.category_json.get(context.language, {}).get(cid, {"category": cid})
-        return _listing(snap, query, context, {"found": "category", "category": category})
+        head = '{"found":"category","category":' + json.dumps(category, ensure_ascii=False) + ","
+        return _listing(snap, query, context, head)
 
     def through(reason: str) -> CatalogAnswer:
         return _read_through(
@@ -401,7 +475,8 @@ def categories_list(*, context: VisitorContext) -> CatalogAnswer:
     """GET (or POST) categories."""
 
     def plan(snap: Snapshot) -> tuple[list[int], Render]:
-        return [], lambda docs: {"categories": snap.categories.get(context.language, [])}
+        categories = snap.categories.get(context.language, [])
+        return [], lambda pieces: json.dumps({"categories": categories}, ensure_ascii=False)
 
     def through(reason: str) -> CatalogAnswer:
         fields = {"market": context.market, "language": context.language}
@@ -413,10 +488,7 @@ def categories_list(*, context: VisitorContext) -> CatalogAnswer:
 def _shop_answer(build: Callable[[ShopMeta], JsonDict]) -> CatalogAnswer:
     r = get_redis()
     shop, fetched = shop_meta_get(r=r)
-    if fetched:
-        result = MISS
-    else:
-        result = STALE if store.upstream_down(r=r) else HIT
+    result = MISS if fetched else (STALE if store.upstream_down(r=r) else HIT)
     CACHE_RESULTS.labels(result=result).inc()
     return CatalogAnswer(body=build(shop), cache=result)
 
@@ -441,3 +513,20 @@ def countries_list(*, context: VisitorContext) -> CatalogAnswer:
 def languages_list(*, context: VisitorContext) -> CatalogAnswer:
     """GET languages (Centra sorts them by name)."""
     return _shop_answer(lambda shop: {"languages": shop.languages})
+
+
+def _server_side_only(context: VisitorContext) -> None:
+    if not context.trusted:
+        raise ApiError(403, {"accessRight": "denied"})  # Centra's answer to client-side calls
+
+
+def markets_list(*, context: VisitorContext) -> CatalogAnswer:
+    """GET markets, for trusted callers only (as Centra shows them to server-side callers)."""
+    _server_side_only(context)
+    return _shop_answer(lambda shop: {"markets": shop.markets})
+
+
+def pricelists_list(*, context: VisitorContext) -> CatalogAnswer:
+    """GET pricelists, for trusted callers only."""
+    _server_side_only(context)
+    return _shop_answer(lambda shop: {"pricelists": shop.pricelists})

@@ -10,7 +10,7 @@ and can be changed together in one MULTI):
                              key order, categories per language, Centra's facet order and data
 ``cat:{M}:g{N}:docs``        hash: product id -> zlib JSON document (neutral fields + text per
                              language; no prices)
-``cat:{M}:g{N}:recs``        hash: product id -> JSON index record (uri, style, category
+``cat:{M}:g{N}:recs``        hash: product id -> zlib JSON index record (uri, style, category
                              positions, facet values, stock per item, prices per pricelist,
                              dates, media, relations, normalised search words per language)
 ``cat:{M}:g{N}:info``        hash: products, categories, built_at, build_seconds
@@ -33,7 +33,6 @@ gives the previous generation ``CATALOG_GRACE_SECONDS`` to live, all in one tran
 from __future__ import annotations
 
 import json
-import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -80,12 +79,20 @@ def unpack(raw: bytes) -> Any:
     return json.loads(zlib.decompress(raw))
 
 
+def pack_doc(doc: str) -> bytes:
+    return zlib.compress(doc.encode(), 6)
+
+
+def unpack_doc(raw: bytes) -> str:
+    return zlib.decompress(raw).decode()
+
+
 def encode_rec(rec: JsonDict) -> bytes:
-    return _dumps(rec)
+    return zlib.compress(_dumps(rec), 6)
 
 
 def decode_rec(raw: bytes) -> JsonDict:
-    rec: JsonDict = json.loads(raw)
+    rec: JsonDict = json.loads(zlib.decompress(raw))
     return rec
 
 
@@ -139,7 +146,7 @@ class GenerationMeta:
 def begin_generation(*, r: redis.Redis, market: str, meta: GenerationMeta, ttl: int) -> int:
     """A new generation number with its meta, registered as the one being built. Every key
     of it expires after ``ttl`` seconds unless published."""
-    generation = int(r.incr(market_key(market, "seq")))
+    generation = int(r.incr(market_key(market, "seq")))  # type: ignore[arg-type]
     pipe = r.pipeline(transaction=True)
     pipe.set(gen_key(market, generation, "meta"), pack(meta.as_json()), ex=ttl)
     pipe.set(gen_key(market, generation, "ver"), 0, ex=ttl)
@@ -152,19 +159,18 @@ def building_generation(*, r: redis.Redis, market: str) -> int | None:
     return _int(r.get(market_key(market, "building")))  # type: ignore[arg-type]
 
 
-def write_generation(
+def write_products(
     *,
     r: redis.Redis,
     market: str,
     generation: int,
-    meta: GenerationMeta,
     products: Iterable[ProductDoc],
-    info: JsonDict,
     ttl: int,
 ) -> int:
-    """Write a built generation's products and meta, aside (TTL kept). Products that a
-    single-product write already touched in this generation are left as that write made them:
-    it carries newer data than a rebuild that started before it. Returns products written."""
+    """Write a generation's products in bulk, aside (the keys keep their TTL until published).
+    Products a single-product write already touched in this generation are left as that write
+    made them: it carries newer data than a rebuild that started before it. Returns how many
+    were written."""
     touched = {
         raw.decode()
         for raw in r.lrange(gen_key(market, generation, "changes"), 0, -1)  # type: ignore[union-attr]
@@ -179,8 +185,8 @@ def write_generation(
         if not batch_docs:
             return
         pipe = r.pipeline(transaction=False)
-        pipe.hset(docs_key, mapping=batch_docs)  # type: ignore[arg-type]
-        pipe.hset(recs_key, mapping=batch_recs)  # type: ignore[arg-type]
+        pipe.hset(docs_key, mapping=batch_docs)
+        pipe.hset(recs_key, mapping=batch_recs)
         pipe.expire(docs_key, ttl)
         pipe.expire(recs_key, ttl)
         pipe.execute()
@@ -190,12 +196,25 @@ def write_generation(
     for product in products:
         if product.id in touched:
             continue
-        batch_docs[product.id] = pack(product.doc)
+        batch_docs[product.id] = pack_doc(product.doc)
         batch_recs[product.id] = encode_rec(product.rec)
         written += 1
         if len(batch_docs) >= WRITE_BATCH:
             flush()
     flush()
+    return written
+
+
+def finish_generation(
+    *,
+    r: redis.Redis,
+    market: str,
+    generation: int,
+    meta: GenerationMeta,
+    info: JsonDict,
+    ttl: int,
+) -> None:
+    """Write a built generation's final meta and info (still aside, TTL kept)."""
     pipe = r.pipeline(transaction=True)
     pipe.set(gen_key(market, generation, "meta"), pack(meta.as_json()), ex=ttl)
     info_key = gen_key(market, generation, "info")
@@ -204,6 +223,21 @@ def write_generation(
     pipe.expire(info_key, ttl)
     pipe.set(gen_key(market, generation, "ver"), 0, ex=ttl, nx=True)
     pipe.execute()
+
+
+def write_generation(
+    *,
+    r: redis.Redis,
+    market: str,
+    generation: int,
+    meta: GenerationMeta,
+    products: Iterable[ProductDoc],
+    info: JsonDict,
+    ttl: int,
+) -> int:
+    """Products, meta and info of a generation in one call (tests, tools)."""
+    written = write_products(r=r, market=market, generation=generation, products=products, ttl=ttl)
+    finish_generation(r=r, market=market, generation=generation, meta=meta, info=info, ttl=ttl)
     return written
 
 
@@ -305,7 +339,7 @@ def upsert_products(
     The documents must be built with the generation's pricelist order (its meta)."""
     if not docs:
         return None
-    entries = [(d.id, pack(d.doc), encode_rec(d.rec)) for d in docs]
+    entries = [(d.id, pack_doc(d.doc), encode_rec(d.rec)) for d in docs]
     return _write_products(r, market, generation, entries)
 
 
@@ -323,6 +357,11 @@ def remove_products(
 
 def live_generation(*, r: redis.Redis, market: str) -> int | None:
     return _int(r.get(market_key(market, "current")))  # type: ignore[arg-type]
+
+
+def load_meta(*, r: redis.Redis, market: str, generation: int) -> GenerationMeta | None:
+    raw = r.get(gen_key(market, generation, "meta"))
+    return None if raw is None else GenerationMeta.from_json(unpack(raw))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -384,31 +423,31 @@ def load_changes(
 
 def read_fresh(
     *, r: redis.Redis, market: str, generation: int, version: int, doc_ids: Sequence[str]
-) -> list[JsonDict | None] | None:
+) -> list[str | None] | None:
     """The documents of ``doc_ids`` if ``generation``/``version`` is still what is live: the
     freshness check and the read in one round trip. None when the caller's copy is stale."""
+    check = [market_key(market, "current"), gen_key(market, generation, "ver")]
+    if not doc_ids:
+        current, ver = r.mget(check)  # type: ignore[misc]
+        return [] if _int(current) == generation and _int(ver) == version else None
     pipe = r.pipeline(transaction=True)
-    pipe.mget([market_key(market, "current"), gen_key(market, generation, "ver")])
-    if doc_ids:
-        pipe.hmget(gen_key(market, generation, "docs"), list(doc_ids))
-    results = pipe.execute()
-    current, ver = results[0]
+    pipe.mget(check)
+    pipe.hmget(gen_key(market, generation, "docs"), list(doc_ids))
+    (current, ver), raws = pipe.execute()
     if _int(current) != generation or _int(ver) != version:
         return None
-    if not doc_ids:
-        return []
-    return [None if raw is None else unpack(raw) for raw in results[1]]
+    return [None if raw is None else unpack_doc(raw) for raw in raws]
 
 
 def read_docs(
     *, r: redis.Redis, market: str, generation: int, product_ids: Sequence[str]
-) -> dict[str, JsonDict]:
+) -> dict[str, str]:
     """Documents by id from any generation (tests, tools); absent ids are left out."""
     if not product_ids:
         return {}
     raws = r.hmget(gen_key(market, generation, "docs"), list(product_ids))
     return {
-        pid: unpack(raw)
+        pid: unpack_doc(raw)
         for pid, raw in zip(product_ids, raws, strict=True)  # type: ignore[arg-type]
         if raw is not None
     }
@@ -463,23 +502,29 @@ def market_status(*, r: redis.Redis, market: str) -> JsonDict:
 # -- shop meta and the upstream flag -----------------------------------------------------------
 
 
+def redis_identity(r: redis.Redis) -> str:
+    """Which Redis database a client talks to: what this process remembers from Redis is
+    remembered per database (tests use several; production one)."""
+    kwargs = r.connection_pool.connection_kwargs
+    where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+    return f"{where}/{kwargs.get('db', 0)}"
+
+
 class _LocalValue:
     """A value this process read from Redis, trusted for ``LOCAL_TTL_SECONDS``."""
 
     def __init__(self) -> None:
-        self.value: Any = None
-        self.at = -1e18
-        self.lock = threading.Lock()
+        self._values: dict[str, tuple[float, Any]] = {}
 
-    def get(self) -> tuple[bool, Any]:
-        return (time.monotonic() - self.at < LOCAL_TTL_SECONDS, self.value)
+    def get(self, r: redis.Redis) -> tuple[bool, Any]:
+        at, value = self._values.get(redis_identity(r), (-1e18, None))
+        return (time.monotonic() - at < LOCAL_TTL_SECONDS, value)
 
-    def set(self, value: Any) -> None:
-        self.value = value
-        self.at = time.monotonic()
+    def set(self, r: redis.Redis, value: Any) -> None:
+        self._values[redis_identity(r)] = (time.monotonic(), value)
 
     def forget(self) -> None:
-        self.at = -1e18
+        self._values.clear()
 
 
 _upstream = _LocalValue()
@@ -492,30 +537,30 @@ def mark_upstream(*, r: redis.Redis, ok: bool) -> None:
         r.delete(UPSTREAM_KEY)
     else:
         r.set(UPSTREAM_KEY, str(int(time.time())), ex=UPSTREAM_DOWN_SECONDS)
-    _upstream.set(not ok)
+    _upstream.set(r, not ok)
 
 
 def upstream_down(*, r: redis.Redis) -> bool:
-    fresh, value = _upstream.get()
+    fresh, value = _upstream.get(r)
     if fresh:
         return bool(value)
     down = bool(r.exists(UPSTREAM_KEY))
-    _upstream.set(down)
+    _upstream.set(r, down)
     return down
 
 
 def save_shop_meta(*, r: redis.Redis, shop: ShopMeta) -> None:
     r.set(SHOP_KEY, pack(shop.as_json()))
-    _shop.set(shop)
+    _shop.set(r, shop)
 
 
 def load_shop_meta(*, r: redis.Redis) -> ShopMeta | None:
-    fresh, value = _shop.get()
+    fresh, value = _shop.get(r)
     if fresh and value is not None:
-        return value  # type: ignore[no-any-return]
+        return value
     raw = r.get(SHOP_KEY)
     shop = None if raw is None else ShopMeta.from_json(unpack(raw))  # type: ignore[arg-type]
-    _shop.set(shop)
+    _shop.set(r, shop)
     return shop
 
 

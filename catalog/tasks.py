@@ -15,6 +15,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from catalog import jobs
+from catalog.rebuild import CatalogMismatch
 from storefront.centra import CentraUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ class RebuildTask(Task):
     """Retries with exponential backoff and full jitter while Centra is unavailable, and keeps
     the job record in step with what Celery decides."""
 
-    autoretry_for = (CentraUnavailable,)
+    # CatalogMismatch: Centra's catalog changed under the build (counts moved between pages);
+    # building again is the fix.
+    autoretry_for = (CentraUnavailable, CatalogMismatch)
     retry_backoff = 2  # countdowns drawn from 0-2 s, 0-4 s, 0-8 s, ... (full jitter)
     retry_backoff_max = 120
     retry_jitter = True
@@ -45,8 +48,8 @@ class RebuildTask(Task):
         )
 
 
-@shared_task(bind=True, base=RebuildTask, name="catalog.rebuild_market")
-def rebuild_market_task(self: RebuildTask, *, job_id: str, market: str) -> dict[str, Any] | None:
+@shared_task(base=RebuildTask, name="catalog.rebuild_market")
+def rebuild_market_task(*, job_id: str, market: str) -> dict[str, Any] | None:
     """Rebuild one market's catalog (job ``job_id``, created by ``jobs.enqueue_rebuild``)."""
     outcome = jobs.run_rebuild(job_id=job_id, market=market)
     if isinstance(outcome, jobs.Busy):

@@ -11,4 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/checkout/categories", views.categories, name="catalog-categories"),
     path("api/checkout/countries", views.countries, name="catalog-countries"),
     path("api/checkout/languages", views.languages, name="catalog-languages"),
+    path("api/checkout/markets", views.markets, name="catalog-markets"),
+    path("api/checkout/pricelists", views.pricelists, name="catalog-pricelists"),
 ]

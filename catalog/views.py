@@ -69,11 +69,14 @@ def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpRespon
                 if token and isinstance(data, dict):
                     data = {"token": token, **data}
                 return _render(request, data, mapped.status_code, _error_cache_state(exc))
-            body = answer.body
-            token = getattr(request, "catalog_token", None)
-            if token:
-                body = {"token": token, **body}
-            return _render(request, body, answer.status, answer.cache)
+            text = answer.json_text(getattr(request, "catalog_token", None))
+            if "pretty" in request.GET:
+                text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+            response = HttpResponse(
+                text.encode(), status=answer.status, content_type="application/json; charset=utf-8"
+            )
+            response["X-Cache"] = answer.cache
+            return response
 
         return wrapper
 
@@ -81,8 +84,8 @@ def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpRespon
 
 
 def json_body(request: HttpRequest) -> JsonDict:
-    """The request body as Centra reads it: empty is ``{}``, a form body is its fields, anything
-    else must be a JSON object."""
+    """The request body as Centra (the sandbox) reads it: empty is ``{}``, a form body is its
+    fields, anything else must be a JSON object."""
     raw = request.body
     if not raw.strip():
         return {}
@@ -90,7 +93,9 @@ def json_body(request: HttpRequest) -> JsonDict:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, {"body": "not valid UTF-8"}) from None
-    if "application/x-www-form-urlencoded" in (request.content_type or "").lower():
+    form = "application/x-www-form-urlencoded" in (request.content_type or "").lower()
+    # curl's default type is the form one; a body that is plainly JSON is read as JSON.
+    if form and not text.lstrip().startswith("{"):
         return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
     try:
         body = json.loads(text)
@@ -147,3 +152,13 @@ def countries(request: HttpRequest) -> CatalogAnswer:
 @catalog_endpoint("GET")
 def languages(request: HttpRequest) -> CatalogAnswer:
     return services.languages_list(context=_context(request, {}))
+
+
+@catalog_endpoint("GET")
+def markets(request: HttpRequest) -> CatalogAnswer:
+    return services.markets_list(context=_context(request, {}))
+
+
+@catalog_endpoint("GET")
+def pricelists(request: HttpRequest) -> CatalogAnswer:
+    return services.pricelists_list(context=_context(request, {}))

@@ -2,7 +2,8 @@
 
 Sizes come from the config: ``products`` (about that many per market), ``markets``,
 ``pricelists`` and ``languages``. The same seed and sizes always give the same catalog.
-Everything random goes through one ``random.Random(seed)`` in a fixed order.
+Everything random goes through one ``random.Random(seed)`` in a fixed order, except prices,
+which draw from a generator per product so the number of pricelists changes nothing else.
 """
 
 from __future__ import annotations
@@ -415,6 +416,10 @@ def build_categories(cat: Catalog) -> dict[str, str]:
 # -- products --------------------------------------------------------------------------------
 
 
+FORCED_OUTSIDE_FIRST_MARKET = "1004"
+FORCED_NO_FIRST_PRICE = "1006"
+
+
 def _item_table(rng: random.Random, kind: str) -> tuple[list[str], list[str], str]:
     if kind == "jeans":
         start = rng.randrange(0, 4)
@@ -535,15 +540,22 @@ def generate(config: SandboxConfig) -> Catalog:
             markets = set(market_ids)
             if len(market_ids) > 1 and rng.random() < 0.08:
                 markets.discard(rng.choice(market_ids))
+            # Whatever the seed, the shop has a product missing from the first market and one
+            # with no price in the first pricelist: tests and demos rely on both existing.
+            if pid == FORCED_OUTSIDE_FIRST_MARKET and len(market_ids) > 1:
+                markets.discard(market_ids[0])
 
             prices: dict[str, Price] = {}
+            # Prices draw from their own generator, so --pricelists N changes prices only and
+            # never which products exist (the cache's memory test compares the two).
+            price_rng = random.Random(f"{config.seed}:{pid}:prices")
             for i, d in enumerate(pl_defs, start=1):
-                if rng.random() < 0.03:
+                if price_rng.random() < 0.03 or (i == 1 and pid == FORCED_NO_FIRST_PRICE):
                     continue  # no price in this pricelist: price null, not purchasable
                 before = convert(base_sek, d.currency)
                 percent = 0
                 if d.discount != (0, 0):
-                    percent = rng.randint(*d.discount)
+                    percent = price_rng.randint(*d.discount)
                 elif on_sale:
                     percent = sale_percent
                 elif eur_campaign and d.currency == "EUR":

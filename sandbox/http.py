@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -140,13 +141,18 @@ def _bad(key: str, why: str) -> HttpError:
     return HttpError(400, {key: why})
 
 
+_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
+
+
 def field_int(body: dict[str, Any], key: str, default: int | None = None, minimum: int = 0) -> int:
     value = body.get(key, default)
     if value is None:
         raise _bad(key, "required")
     if isinstance(value, bool):
         raise _bad(key, "must be an integer")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # Numbers as strings are accepted ("5"), but only plain ASCII ones: "--5" and "²" pass
+    # str.isdigit() and then break int().
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
         value = int(value)
     if not isinstance(value, int):
         raise _bad(key, "must be an integer")

@@ -91,7 +91,7 @@ def test_a_job_whose_worker_died_is_replaced_by_the_next_request(
     assert "superseded" in (old.error or "")
     assert jobs.run_rebuild(job_id=dead, market=market, r=r) is None
     wait_done(r, job_id)
-    assert r.get(jobs.pending_key(market)) is None
+    wait_for(lambda: r.get(jobs.pending_key(market)) is None, timeout=10, what="pending released")
 
 
 def test_a_busy_market_makes_the_job_wait(redis_client: Any) -> None:
@@ -207,3 +207,27 @@ def test_job_json_shape(redis_client: Any) -> None:
         assert data["error"] is None
     finally:
         r.delete(jobs.job_key(job_id))
+
+
+def test_a_job_that_keeps_killing_its_worker_is_given_up(redis_client: Any) -> None:
+    # given a job redelivered again and again (its rebuild kills the worker every time)
+    r = redis_client
+    market = f"t{uuid.uuid4().hex[:8]}"
+    job_id = uuid.uuid4().hex
+    r.hset(
+        jobs.job_key(job_id),
+        mapping={"market": market, "state": "running", "attempts": jobs.MAX_RUNS},
+    )
+    r.set(jobs.pending_key(market), job_id)
+    try:
+        # when it is delivered once more, it is acknowledged without running
+        assert jobs.run_rebuild(job_id=job_id, market=market, r=r) is None
+        job = jobs.job_get(job_id=job_id, r=r)
+        assert job is not None
+        assert job.state == "failed"
+        assert "gave up" in (job.error or "")
+        # and the market is free for the next request
+        assert r.get(jobs.pending_key(market)) is None
+        assert r.get(jobs.lock_key(market)) is None
+    finally:
+        r.delete(jobs.job_key(job_id), jobs.pending_key(market))

@@ -123,8 +123,15 @@ def test_retries_on_centra_unavailable_end_in_success() -> None:
             assert done.attempts >= 2
             assert done.error is None
             assert done.pages_done == done.pages_total > 0
-            assert stack.r.get(jobs.lock_key("1")) is None
-            assert stack.r.get(jobs.pending_key("1")) is None
+            # (released right after the job is marked done)
+            wait_for(
+                lambda: (
+                    stack.r.get(jobs.lock_key("1")) is None
+                    and stack.r.get(jobs.pending_key("1")) is None
+                ),
+                timeout=10,
+                what="lock and pending key released",
+            )
         finally:
             stop_worker(worker)
 

@@ -163,13 +163,23 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture
-def bff(stack: Stack, settings: Any) -> Stack:
+def bff(stack: Stack, settings: Any) -> Iterator[Stack]:
     """This process's BFF reads from the stack's Redis and sandbox."""
+    from catalog import services, store
+
+    def forget() -> None:
+        # The in-process copies of indexes and shop meta belong to whichever Redis they were
+        # read from; start and end with none.
+        services.snapshots.clear()
+        store.forget_local_state()
+
     settings.REDIS_URL = stack.redis_url
     settings.CENTRA_API_URL = stack.sandbox.api
     settings.CENTRA_SHARED_SECRET = stack.sandbox.secret
     settings.CATALOG_REBUILD_LOCK_SECONDS = 40
-    return stack
+    forget()
+    yield stack
+    forget()
 
 
 def live_generation(stack: Stack) -> int | None:
@@ -257,8 +267,14 @@ def test_pool_process_killed_mid_rebuild_task_is_redelivered_and_flips(
         assert finished.generation == new_generation
         # and the new generation serves the same catalog
         assert catalog_snapshot(client) == before
-        assert stack.r.get(jobs.lock_key(MARKET)) is None
-        assert stack.r.get(jobs.pending_key(MARKET)) is None
+        wait_for(  # released right after the job is marked done
+            lambda: (
+                stack.r.get(jobs.lock_key(MARKET)) is None
+                and stack.r.get(jobs.pending_key(MARKET)) is None
+            ),
+            timeout=10,
+            what="lock and pending key released",
+        )
     finally:
         stop_worker(worker)
 

@@ -1,0 +1,110 @@
+"""Fixtures of the catalog cache tests.
+
+The cache tests use a Redis database of their own (``CATALOG_TEST_DB``), so they neither see
+nor disturb what other test modules (workers, tasks) write into database 0 of the shared
+server. ``built_cache`` builds every market of the default sandbox there once per session
+with the real rebuild service; ``cache`` points this process at it for one test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+import requests
+from django.conf import settings as django_settings
+
+from catalog import services, store
+from catalog.rebuild import RebuildResult, market_ids, rebuild_market
+from storefront.centra import get_client
+from tests.conftest import SandboxProcess
+
+API_KEY = "test-storefront-api-key"
+CATALOG_TEST_DB = 5
+SCRATCH_DB = 6
+
+
+def db_url(redis_url: str, db: int) -> str:
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def forget_process_state() -> None:
+    services.snapshots.clear()
+    store.forget_local_state()
+
+
+@dataclass
+class BuiltCache:
+    url: str
+    markets: list[str]
+    results: list[RebuildResult]
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture(scope="session")
+def built_cache(redis_url: str, sandbox: SandboxProcess) -> Iterator[BuiltCache]:
+    url = db_url(redis_url, CATALOG_TEST_DB)
+    r = redis.Redis.from_url(url)
+    r.flushdb()
+    previous = django_settings.REDIS_URL
+    django_settings.REDIS_URL = url
+    try:
+        client = get_client()
+        markets = market_ids(client=client, r=r)
+        results = [rebuild_market(market=m, client=client, r=r) for m in markets]
+    finally:
+        django_settings.REDIS_URL = previous
+        forget_process_state()
+    return BuiltCache(url=url, markets=markets, results=results)
+
+
+@pytest.fixture
+def cache(built_cache: BuiltCache, settings: Any) -> Iterator[BuiltCache]:
+    """This process reads the built cache; trusted callers use ``API_KEY``."""
+    settings.REDIS_URL = built_cache.url
+    settings.STOREFRONT_API_KEYS = [API_KEY]
+    forget_process_state()
+    yield built_cache
+    forget_process_state()
+
+
+@pytest.fixture
+def scratch_redis(redis_url: str, settings: Any) -> Iterator[redis.Redis]:
+    """An empty Redis database of this test's own, made the BFF's."""
+    url = db_url(redis_url, SCRATCH_DB)
+    r = redis.Redis.from_url(url)
+    r.flushdb()
+    settings.REDIS_URL = url
+    settings.STOREFRONT_API_KEYS = [API_KEY]
+    forget_process_state()
+    yield r
+    r.flushdb()
+    forget_process_state()
+
+
+def trusted() -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {API_KEY}"}
+
+
+def without_token(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: v for k, v in body.items() if k != "token"}
+    return body
+
+
+def sandbox_call(
+    sandbox: SandboxProcess, method: str, path: str, body: dict[str, Any] | None = None
+) -> requests.Response:
+    """The sandbox answering server-side (shared secret), as the BFF's trusted callers do."""
+    s = sandbox.server_session()
+    url = sandbox.api + path
+    if method == "GET":
+        return s.get(url, params=body, timeout=30)
+    return s.request(method, url, json=body if body is not None else {}, timeout=30)
