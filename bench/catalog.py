@@ -153,9 +153,6 @@ def bff_env(redis_url: str, sandbox_url: str, workdir: Path) -> dict[str, str]:
         "CENTRA_SHARED_SECRET": SECRET,
         "STOREFRONT_VAR_DIR": str(workdir / "var"),
         "CATALOG_REBUILD_CRON": "off",
-        # The sandbox is one Python process: three markets' pages at once, on a busy machine,
-        # can take longer than the default 10 s read timeout (Centra would not).
-        "CENTRA_READ_TIMEOUT": "60",
     }
 
 

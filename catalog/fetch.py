@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+
 from catalog.documents import ALL_PRICELISTS, ShopMeta
 from storefront.centra import CentraClient, CentraUnavailable
 
@@ -60,6 +62,8 @@ def fetch_products_page(
             "limit": limit,
             "relatedProducts": related,
         },
+        # A page of hundreds of products with every price takes Centra a while to build.
+        read_timeout=settings.CENTRA_CATALOG_READ_TIMEOUT,
     )
     _list(data, "products", "products")
     if not isinstance(data.get("productCount"), int):

@@ -132,6 +132,7 @@ class CentraClient:
         server_side: bool = False,
         headers: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
+        read_timeout: float | None = None,
     ) -> CentraResponse:
         """Call Centra. ``path`` is relative to the API root and already encoded
         (use :func:`build_path`). ``token`` is the shopper's session token, or ``"none"``."""
@@ -160,7 +161,7 @@ class CentraClient:
                 json=json,
                 params=params,
                 headers=out_headers,
-                timeout=self.timeout,
+                timeout=self.timeout if read_timeout is None else (self.timeout[0], read_timeout),
                 allow_redirects=False,
             )
         except requests.Timeout:
@@ -193,9 +194,18 @@ class CentraClient:
             raise CentraRejected(status, data, token if isinstance(token, str) else None)
         return CentraResponse(status=status, data=data, headers=dict(resp.headers))
 
-    def catalog(self, method: str, path: str, json: JsonDict | None = None) -> JsonDict:
-        """A server-side catalog call: shared secret, no session (``API-token: none``)."""
-        return self.request(method, path, json=json, token=NO_SESSION, server_side=True).data
+    def catalog(
+        self,
+        method: str,
+        path: str,
+        json: JsonDict | None = None,
+        read_timeout: float | None = None,
+    ) -> JsonDict:
+        """A server-side catalog call: shared secret, no session (``API-token: none``).
+        ``read_timeout`` overrides the default for big answers (a rebuild's pages)."""
+        return self.request(
+            method, path, json=json, token=NO_SESSION, server_side=True, read_timeout=read_timeout
+        ).data
 
 
 _clients: dict[tuple[str, str, float, float], CentraClient] = {}

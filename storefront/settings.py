@@ -44,6 +44,9 @@ WEBHOOK_COALESCE_SECONDS = env_float("WEBHOOK_COALESCE_SECONDS", 0.2)
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 256 * 1024)
 CENTRA_CONNECT_TIMEOUT = env_float("CENTRA_CONNECT_TIMEOUT", 2.0)
 CENTRA_READ_TIMEOUT = env_float("CENTRA_READ_TIMEOUT", 10.0)
+# Rebuild pages (hundreds of products with every price) are big answers; shoppers' calls keep
+# the short timeout.
+CENTRA_CATALOG_READ_TIMEOUT = env_float("CENTRA_CATALOG_READ_TIMEOUT", 60.0)
 
 # -- the visitor's context ---------------------------------------------------------------------
 GEO_COUNTRY_HEADER = env_str("GEO_COUNTRY_HEADER", "CF-IPCountry")
@@ -79,7 +82,7 @@ RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
 
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 500)
+CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 1000)
 CATALOG_GRACE_SECONDS = env_int("CATALOG_GRACE_SECONDS", 600)
 CATALOG_REBUILD_CRON = env_str("CATALOG_REBUILD_CRON", "30 3 * * *")
 CATALOG_REBUILD_LOCK_SECONDS = env_int("CATALOG_REBUILD_LOCK_SECONDS", 1800)

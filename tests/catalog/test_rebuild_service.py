@@ -135,8 +135,14 @@ class ShrinkingCentra(CentraClient):
 
     calls = 0
 
-    def catalog(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = super().catalog(method, path, json)
+    def catalog(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        read_timeout: float | None = None,
+    ) -> dict[str, Any]:
+        data = super().catalog(method, path, json, read_timeout)
         if path == "products":
             self.calls += 1
             if self.calls > 1:
