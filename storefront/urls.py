@@ -7,8 +7,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import pages as account_pages
 from catalog import pages
 from catalog.webhooks import centra_webhook
+from checkout import pages as checkout_pages
 from storefront import health, metrics
 
 urlpatterns = [
@@ -23,6 +25,28 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("checkout.urls")),
     path("", include("accounts.urls")),
+    # The shopper's own pages (issue 7): bag, checkout, payment return, receipt, account.
+    # Before the catch-all below, which would take these paths for Centra URIs.
+    path("cart", checkout_pages.cart, name="cart"),
+    path("cart/add", checkout_pages.cart_add, name="cart-add"),
+    path("cart/lines/<str:line>", checkout_pages.cart_line, name="cart-line"),
+    path("cart/vouchers", checkout_pages.voucher_add, name="cart-voucher-add"),
+    path("cart/vouchers/remove", checkout_pages.voucher_remove, name="cart-voucher-remove"),
+    path("checkout", checkout_pages.checkout, name="checkout"),
+    path("checkout/return", checkout_pages.payment_return, name="checkout-return"),
+    path("checkout/failed", checkout_pages.payment_failed, name="checkout-failed"),
+    path("checkout/receipt", checkout_pages.receipt, name="checkout-receipt"),
+    path("account", account_pages.account, name="account"),
+    path("account/login", account_pages.login, name="account-login"),
+    path("account/register", account_pages.register, name="account-register"),
+    path("account/logout", account_pages.logout, name="account-logout"),
+    path("account/forgot-password", account_pages.forgot_password, name="account-forgot"),
+    path("account/address", account_pages.account_address, name="account-address"),
+    path("account/email", account_pages.account_email, name="account-email"),
+    path("account/password", account_pages.account_password, name="account-password"),
+    path("account/orders", account_pages.orders, name="account-orders"),
+    # Centra's default path of the link in a password-reset mail (linkUri "password-reset").
+    path("password-reset", account_pages.password_reset, name="password-reset"),
     # Shopper pages last: the catch-all takes every path nothing above claimed ([\s\S] so a
     # decoded newline still reaches the page's own 404 rather than Django's).
     path("", pages.home, name="shop-home"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 from html import escape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from django import template
 from django.utils.safestring import mark_safe
@@ -27,6 +26,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "Search": "Sök",
         "Search products": "Sök produkter",
         "Bag": "Varukorg",
+        "Account": "Konto",
         "Country": "Land",
         "Language": "Språk",
         "Change": "Ändra",
@@ -102,6 +102,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "Search": "Suchen",
         "Search products": "Produkte suchen",
         "Bag": "Warenkorb",
+        "Account": "Konto",
         "Country": "Land",
         "Language": "Sprache",
         "Change": "Ändern",
@@ -272,8 +273,8 @@ def country_options(countries: list[CountryOption], chosen: str) -> str:
 
 
 def _size_button(cell: SizeCell, label: str, language: str, priced: bool) -> str:
-    """One size: without JavaScript a plain form post of that item to the checkout proxy
-    (``formaction``); shop.js turns it into a choice for the "Add to bag" button."""
+    """One size: without JavaScript a plain form post of that item to the bag (``/cart/add``,
+    which then shows the bag); shop.js turns it into a choice for the "Add to bag" button."""
     sold_out = translate(language, "Sold out")
     disabled = " disabled" if cell.sold_out or not priced else ""
     note = f"<small>{escape(sold_out)}</small>" if cell.sold_out else ""
@@ -281,7 +282,7 @@ def _size_button(cell: SizeCell, label: str, language: str, priced: bool) -> str
     return (
         f'<button type="submit" class="size{" sold-out" if cell.sold_out else ""}" '
         f'data-item="{escape(cell.item)}" '
-        f'formaction="/api/checkout/items/{quote(cell.item, safe="")}"{disabled} '
+        f'name="item" value="{escape(cell.item)}"{disabled} '
         f'aria-label="{aria}">{escape(label)}{note}</button>'
     )
 

@@ -1,0 +1,55 @@
+// Progressive enhancement of the bag, checkout and account pages; each works without it.
+// - checkout: a new country, state or delivery method re-prices at once (the form's
+//   "Update total" button, which stays for browsers without this script);
+// - one payment at a time: a second click while the first is on its way is ignored;
+// - a payment provider's form without a button of its own is posted at once, as the
+//   provider means it to be;
+// - our echo of a provider's post back to us (see checkout/pages.py) goes on by itself.
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    var form = document.querySelector("form[data-checkout]");
+    if (form) {
+      var update = form.querySelector("[data-update-button]");
+      var busy = false;
+      if (update) {
+        update.hidden = true;
+        form.querySelectorAll("[data-update]").forEach(function (input) {
+          input.addEventListener("change", function () {
+            if (busy) return;
+            if (form.requestSubmit) form.requestSubmit(update);
+            else update.click();
+          });
+        });
+      }
+      form.addEventListener("submit", function (event) {
+        if (busy) { event.preventDefault(); return; }
+        busy = true;
+        form.classList.add("co-busy");
+      });
+      // Back from the provider's page, the browser may show this page from its cache.
+      window.addEventListener("pageshow", function () {
+        busy = false;
+        form.classList.remove("co-busy");
+      });
+    }
+
+    var provider = document.querySelector("[data-provider-form]");
+    if (provider) {
+      var providerForm = provider.querySelector("form");
+      var control = providerForm && providerForm.querySelector(
+        "button, input[type=submit], input[type=image]"
+      );
+      if (providerForm && !control) providerForm.submit();
+    }
+
+    var echo = document.querySelector("form[data-echo]");
+    if (echo) echo.submit();
+  });
+})();

@@ -1,0 +1,778 @@
+"""The bag, checkout, payment return and receipt pages through Django's test client, against
+the tests' own sandbox (these tests place orders and inject faults there).
+
+The page frame needs the catalog's shop set-up and menu: a cache of this module's own is built
+from that sandbox once (:func:`page_cache`), so no page reads through to Centra by accident and
+nothing is queued for a worker of another test module.
+
+Shoppers here come from Sweden (the default country): Swedish words, SEK.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import redis
+import requests
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+
+from catalog import services, store
+from catalog.rebuild import market_ids, rebuild_market
+from checkout.session import follow_visitor_choice
+from storefront import centra
+from storefront.centra import CentraClient
+from tests.checkout.fixtures import catalog, sandbox_log, sandbox_log_clear, shopper
+from tests.conftest import SandboxProcess
+
+OWN = "http://testserver"  # the pages' own origin under the test client
+PAGES_DB = 10  # this module's catalog cache (see the module docstring)
+ADDRESS = {
+    "email": "page.shopper@example.com",
+    "firstName": "Page",
+    "lastName": "Shopper",
+    "address1": "Storgatan 1",
+    "zipCode": "111 22",
+    "city": "Stockholm",
+    "country": "SE",
+    "phoneNumber": "0701234567",
+}
+
+
+# -- fixtures and helpers ----------------------------------------------------------------------
+
+
+def cache_url(redis_url: str, db: int) -> str:
+    parts = urlsplit(redis_url)
+    return parts._replace(path=f"/{db}").geturl()
+
+
+def build_cache(url: str, sandbox: SandboxProcess) -> None:
+    """Every market of ``sandbox``, built into the Redis database at ``url``."""
+    from django.conf import settings
+
+    r = redis.Redis.from_url(url)
+    r.flushdb()
+    previous = settings.REDIS_URL
+    settings.REDIS_URL = url
+    try:
+        client = CentraClient(sandbox.api, sandbox.secret)
+        for market in market_ids(client=client, r=r):
+            rebuild_market(market=market, client=client, r=r)
+    finally:
+        settings.REDIS_URL = previous
+        services.snapshots.clear()
+        store.forget_local_state()
+
+
+@pytest.fixture(scope="module")
+def page_cache(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
+    url = cache_url(redis_url, PAGES_DB)
+    build_cache(url, own_sandbox)
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+def use_page_cache(cache: str, sandbox: SandboxProcess, settings: Any) -> Iterator[SandboxProcess]:
+    """This process's BFF on ``sandbox`` and the cache at ``cache``, for one test."""
+    settings.REDIS_URL = cache
+    services.snapshots.clear()
+    store.forget_local_state()
+    yield sandbox
+    services.snapshots.clear()
+    store.forget_local_state()
+
+
+@pytest.fixture
+def shop(
+    page_cache: str, use_own_sandbox: SandboxProcess, settings: Any
+) -> Iterator[SandboxProcess]:
+    yield from use_page_cache(page_cache, use_own_sandbox, settings)
+
+
+@pytest.fixture
+def centra_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
+    """(method, path, JSON body) of every call this process makes to Centra."""
+    calls: list[tuple[str, str, Any]] = []
+    real = CentraClient.request
+
+    def spy(self: CentraClient, method: str, path: str, **kwargs: Any) -> Any:
+        calls.append((method, path, kwargs.get("json")))
+        return real(self, method, path, **kwargs)
+
+    monkeypatch.setattr(CentraClient, "request", spy)
+    return calls
+
+
+def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Centra clients (and so circuit breakers) of this test's own: the failures a fault test
+    causes must not leave the shared client's breaker open for the tests after it."""
+    monkeypatch.setattr(centra, "_clients", {})
+
+
+def text(response: Any) -> str:
+    return str(response.content.decode())
+
+
+def visible(response: Any) -> str:
+    """The page's words, without tags, entities decoded, spaces collapsed."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text(response), flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def assert_shopper_page(response: Any, status: int | tuple[int, ...]) -> str:
+    """A page a shopper may see: HTML, the expected status, no trace and no raw JSON."""
+    expected = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in expected, (response.status_code, text(response)[:500])
+    assert response["Content-Type"].startswith("text/html"), response["Content-Type"]
+    body = text(response)
+    assert not body.lstrip().startswith("{"), body[:200]
+    for leak in ("Traceback", '"errors"', "Exception", "stack trace", "CentraUnavailable"):
+        assert leak not in body, leak
+    if response.status_code != 304:
+        assert response["Cache-Control"] == "no-store"
+    return body
+
+
+def field_error(response: Any, name: str) -> str:
+    """The error shown next to the field ``name``."""
+    found = re.search(
+        rf'data-field="{re.escape(name)}".*?<p class="co-error" id="e-{re.escape(name)}">(.*?)</p>',
+        text(response),
+        re.S,
+    )
+    assert found is not None, f"no error next to {name}"
+    return unescape(found.group(1)).strip()
+
+
+class _Forms(HTMLParser):
+    """Every <form>: its action, method and the name/value pairs it would send (inputs and
+    the first option selected or given of each select; buttons left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": a.get("action", ""),
+                    "method": a.get("method", "get"),
+                    "fields": [],
+                    "attrs": a,
+                }
+            )
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("name") and a.get("type") not in {"submit", "button"}:
+            if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
+                return
+            self.forms[-1]["fields"].append((a["name"], a.get("value", "")))
+        elif tag == "select":
+            self._select = a.get("name")
+        elif tag == "option" and self._select and "selected" in a:
+            self.forms[-1]["fields"].append((self._select, a.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def forms(html: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def form_with(html: str, marker: str) -> dict[str, Any]:
+    for f in forms(html):
+        if marker in f["attrs"] or f["action"] == marker:
+            return f
+    raise AssertionError(f"no form {marker}")
+
+
+def sized_product(sandbox: SandboxProcess, sizes: int = 2) -> tuple[dict[str, Any], list[str]]:
+    """A product with at least ``sizes`` sizes in stock, and those items."""
+    for p in catalog(sandbox):
+        items = [i["item"] for i in p["items"] if i.get("stock") == "yes"]
+        if p.get("price") and len(items) >= sizes:
+            return p, items[:sizes]
+    raise AssertionError("no product with enough sizes in stock")
+
+
+def add(client: Client, item: str) -> Any:
+    response = client.post("/cart/add", {"item": item})
+    assert response.status_code == 303, text(response)[:300]
+    return response
+
+
+def bag_with(client: Client, sandbox: SandboxProcess, sizes: int = 1) -> list[str]:
+    _, items = sized_product(sandbox, sizes)
+    for item in items:
+        add(client, item)
+    return items
+
+
+def choose_payment(client: Client, method: str, **extra: str) -> None:
+    page = client.get("/checkout")
+    assert page.status_code == 200
+    data = {
+        **ADDRESS,
+        **extra,
+        "action": "update",
+        "paymentMethod": method,
+        "shippingMethod": "sandbox-standard",
+    }
+    assert client.post("/checkout", data).status_code == 303
+
+
+def pay(client: Client, method: str, **extra: str) -> Any:
+    choose_payment(client, method, **extra)
+    data = {
+        **ADDRESS,
+        "action": "pay",
+        "paymentMethod": method,
+        "shippingMethod": "sandbox-standard",
+        "termsAndConditions": "1",
+        **extra,
+    }
+    return client.post("/checkout", data)
+
+
+# -- every page renders -----------------------------------------------------------------------
+
+
+def test_every_page_renders_for_a_first_visit_without_making_a_session(
+    shop: SandboxProcess,
+) -> None:
+    # Given a first visit (no cookies)
+    client = shopper()
+    sandbox_log_clear(shop)
+
+    # When / then: each page is a shopper's page
+    body = assert_shopper_page(client.get("/cart"), 200)
+    assert "Din varukorg är tom." in body
+    assert_shopper_page(client.get("/checkout/failed"), 200)
+    assert "Nothing has been charged" not in body  # Swedish, not English
+    assert_shopper_page(client.get("/checkout/receipt"), 404)
+    checkout = client.get("/checkout")
+    assert checkout.status_code == 303
+    assert checkout["Location"] == "/cart"
+
+    # And an empty bag costs no Centra session
+    assert "centra_token" not in client.cookies
+    assert sandbox_log(shop) == []
+
+
+def test_pages_answer_only_their_methods(shop: SandboxProcess) -> None:
+    client = shopper()
+    assert client.post("/cart").status_code == 405
+    assert client.get("/cart/add").status_code == 405
+    assert client.get("/cart/vouchers").status_code == 405
+    assert client.delete("/checkout").status_code == 405
+
+
+# -- the bag ------------------------------------------------------------------------------------
+
+
+def test_the_size_picker_without_javascript_lands_on_the_bag(shop: SandboxProcess) -> None:
+    # Given a product with two sizes
+    _, items = sized_product(shop, 2)
+    client = shopper()
+
+    # When a plain form post adds one size
+    response = add(client, items[0])
+
+    # Then the shopper lands on the bag, which shows it, and the header count follows
+    assert response["Location"] == "/cart"
+    page = client.get("/cart")
+    body = assert_shopper_page(page, 200)
+    assert f'data-item="{items[0]}"' in body
+    assert "Tillagd i varukorgen" in visible(page)
+    assert client.cookies["cart_count"].value == "1"
+    assert client.cookies["centra_token"]["httponly"]
+    # The notice is shown once
+    assert "Tillagd i varukorgen" not in visible(client.get("/cart"))
+
+
+def test_the_add_endpoint_refuses_another_sites_post(shop: SandboxProcess) -> None:
+    _, items = sized_product(shop, 1)
+    sandbox_log_clear(shop)
+
+    # A cross-site form (product pages are cached and carry no CSRF token: Origin decides)
+    response = Client(HTTP_ORIGIN="https://evil.example").post("/cart/add", {"item": items[0]})
+    assert_shopper_page(response, 403)
+    no_origin = Client().post("/cart/add", {"item": items[0]})
+    assert_shopper_page(no_origin, 403)
+    assert sandbox_log(shop) == []
+
+
+def test_an_unknown_item_says_so_on_the_bag(shop: SandboxProcess) -> None:
+    client = shopper()
+    add(client, "999999-999999")
+    assert "Storleken kunde inte läggas till." in visible(client.get("/cart"))
+    add(client, "../selection")  # refused by the allowlist's rule, before any call
+    assert "Storleken kunde inte läggas till." in visible(client.get("/cart"))
+
+
+def test_quantities_change_and_lines_go(shop: SandboxProcess) -> None:
+    # Given two sizes in the bag
+    client = shopper()
+    items = bag_with(client, shop, 2)
+    page = text(client.get("/cart"))
+    lines = re.findall(r'action="/cart/lines/([0-9a-f]+)"', page)
+    assert len(lines) == 2
+
+    # When the first is raised to 2 (the + button) and the second removed
+    assert client.post(f"/cart/lines/{lines[0]}", {"quantity": "2"}).status_code == 303
+    assert client.post(f"/cart/lines/{lines[1]}", {"quantity": "0"}).status_code == 303
+
+    # Then
+    page = text(client.get("/cart"))
+    assert f'data-item="{items[0]}"' in page
+    assert f'data-item="{items[1]}"' not in page
+    assert re.search(r"data-quantity[^>]*>2<", page)
+    assert client.cookies["cart_count"].value == "2"
+
+    # And a made-up line is an error on the bag, not a crash
+    client.post("/cart/lines/ffffffffffffffffffffffffffffffff", {"quantity": "1"})
+    assert_shopper_page(client.get("/cart"), 200)
+
+
+def test_vouchers_add_remove_and_an_invalid_code_is_shown_at_the_field(
+    shop: SandboxProcess,
+) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    before = re.search(r"data-grand-total>([^<]+)<", text(client.get("/cart")))
+    assert before is not None
+
+    # An invalid code: the error is next to the field, in Swedish, and the code is kept
+    bad = client.post("/cart/vouchers", {"voucher": "NOPE-123"})
+    assert_shopper_page(bad, 422)
+    assert field_error(bad, "voucher") == "Koden är inte giltig."
+    assert 'value="NOPE-123"' in text(bad)
+
+    # Codes with "/" and "+" in them are one path segment each way
+    for code in ("SUMMER/10", "TEST+CODE"):
+        added = client.post("/cart/vouchers", {"voucher": code})
+        assert added.status_code == 303
+        page = text(client.get("/cart"))
+        assert f'data-voucher="{code}"' in page
+        assert "data-discount" in page
+        assert client.post("/cart/vouchers/remove", {"voucher": code}).status_code == 303
+        assert f'data-voucher="{code}"' not in text(client.get("/cart"))
+
+    # Removing a code that is not applied says so
+    client.post("/cart/vouchers/remove", {"voucher": "PERCENT10"})
+    assert "Koden finns inte på din beställning." in visible(client.get("/cart"))
+
+
+def test_the_bag_follows_the_visitors_country(shop: SandboxProcess) -> None:
+    # Given a bag made in Sweden
+    client = shopper()
+    bag_with(client, shop)
+    assert "SEK" in visible(client.get("/cart"))
+
+    # When the visitor picks Germany with the shop's picker
+    picked = client.post(
+        "/_/context",
+        {"country": "DE", "language": "de", "next": "/cart"},
+        HTTP_ORIGIN="http://testserver",  # the picker wants its own origin
+    )
+    assert picked.status_code == 303
+
+    # Then the bag is in euros, in German, and so is Centra's selection
+    page = client.get("/cart")
+    words = visible(page)
+    assert "Dein Warenkorb" in words
+    assert re.search(r"\d\s?EUR", words), words
+    token = client.cookies["centra_token"].value
+    selection = requests.get(
+        shop.api + "selection", headers={"API-token": token}, timeout=10
+    ).json()
+    assert selection["location"]["country"] == "DE"
+    assert selection["selection"]["currency"] == "EUR"
+
+
+def test_the_pickers_hook_moves_an_existing_session_at_once(shop: SandboxProcess) -> None:
+    """checkout.session.follow_visitor_choice, for catalog.pages.choose_context to call."""
+    # Given a shopper with a bag made in Sweden
+    client = shopper()
+    bag_with(client, shop)
+    token = client.cookies["centra_token"].value
+    request = RequestFactory().post("/_/context", HTTP_ORIGIN=OWN)
+    request.COOKIES["centra_token"] = token
+
+    # When the picker's hook runs for Germany
+    response = HttpResponse()
+    follow_visitor_choice(request, response, country="DE", language="de")
+
+    # Then Centra's selection is in Germany now, and the bag count cookie is set
+    selection = requests.get(shop.api + "selection", headers={"API-token": token}, timeout=10)
+    assert selection.json()["location"]["country"] == "DE"
+    assert response.cookies["cart_count"].value == "1"
+
+    # And without a session it makes none (and no call)
+    sandbox_log_clear(shop)
+    follow_visitor_choice(
+        RequestFactory().post("/_/context"), HttpResponse(), country="DE", language=None
+    )
+    assert sandbox_log(shop) == []
+
+
+# -- checkout ------------------------------------------------------------------------------------
+
+
+def test_checkout_asks_for_centras_payment_fields_and_methods(shop: SandboxProcess) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    page = client.get("/checkout")
+    body = assert_shopper_page(page, 200)
+    for name in ("email", "firstName", "lastName", "address1", "zipCode", "city", "country"):
+        assert f'name="{name}"' in body
+    assert re.search(r'name="email"[^>]*required', body)
+    assert not re.search(r'name="company"[^>]*required', body)
+    assert 'name="state"' not in body  # Sweden has no states
+    for method in ("sandbox-redirect", "sandbox-form", "sandbox-success", "sandbox-failed"):
+        assert f'value="{method}"' in body
+    assert 'value="sandbox-express"' in body
+    assert 'name="termsAndConditions"' in body
+    assert "csrfmiddlewaretoken" in body
+
+
+def test_centras_errors_are_shown_next_to_the_fields(shop: SandboxProcess) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    client.get("/checkout")
+
+    # When the shopper pays with a bad email, no first name and the terms unticked
+    response = client.post(
+        "/checkout",
+        {
+            **ADDRESS,
+            "email": "not-an-email",
+            "firstName": "",
+            "action": "pay",
+            "paymentMethod": "sandbox-success",
+            "shippingMethod": "sandbox-standard",
+        },
+    )
+
+    # Then Centra's errors are next to those fields, in our words and Swedish
+    assert_shopper_page(response, 422)
+    assert field_error(response, "termsAndConditions") == "Du behöver godkänna köpvillkoren."
+    # The rest comes with the next answer (Centra checks the terms first)
+    response = client.post(
+        "/checkout",
+        {
+            **ADDRESS,
+            "email": "not-an-email",
+            "firstName": "",
+            "action": "pay",
+            "termsAndConditions": "1",
+            "paymentMethod": "sandbox-success",
+            "shippingMethod": "sandbox-standard",
+        },
+    )
+    assert_shopper_page(response, 422)
+    assert field_error(response, "email") == "Ange en giltig e-postadress."
+    assert field_error(response, "firstName") == "Obligatoriskt"
+    assert 'value="Storgatan 1"' in text(response)  # what was typed stays
+
+
+def test_a_country_with_states_asks_for_one_and_changes_the_prices(shop: SandboxProcess) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    client.get("/checkout")
+
+    # When the shopper picks the United States (the script submits "update" on change)
+    response = client.post("/checkout", {**ADDRESS, "country": "US", "action": "update"})
+    assert response.status_code == 303
+
+    # Then the form asks for a state, prices are in dollars, and the site follows (cookie)
+    page = client.get("/checkout")
+    body = assert_shopper_page(page, 200)
+    assert 'name="state"' in body
+    assert "USD" in visible(page)
+    assert client.cookies["country"].value == "US"
+    assert client.cookies["language"].value == "sv"  # the shopper keeps their language
+
+    # And paying without a state is refused next to the state field
+    response = pay(client, "sandbox-success", country="US")
+    assert response.status_code == 422
+    assert field_error(response, "state") == "Obligatoriskt"
+
+
+def test_a_new_delivery_method_reprices_before_paying(shop: SandboxProcess) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    choose_payment(client, "sandbox-success")
+    # Without the script, "Pay" with another delivery method shows the new total first
+    response = client.post(
+        "/checkout",
+        {
+            **ADDRESS,
+            "action": "pay",
+            "paymentMethod": "sandbox-success",
+            "shippingMethod": "sandbox-express",
+            "termsAndConditions": "1",
+        },
+    )
+    assert response.status_code == 303
+    assert response["Location"] == "/checkout"
+    page = visible(client.get("/checkout"))
+    assert "Din summa har ändrats" in page
+    assert "149 SEK" in page
+
+
+def test_the_success_action_shows_the_receipt_at_once(shop: SandboxProcess) -> None:
+    client = shopper()
+    items = bag_with(client, shop, 2)
+    response = pay(client, "sandbox-success")
+    assert response.status_code == 303
+    assert response["Location"] == "/checkout/receipt"
+    receipt = client.get("/checkout/receipt")
+    body = assert_shopper_page(receipt, 200)
+    assert "Tack för din beställning" in visible(receipt)
+    assert re.search(r'data-order="\d+"', body)
+    for item in items:
+        assert f'data-item="{item}"' in body
+    assert client.cookies["cart_count"].value == "0"
+    assert "Din varukorg är tom." in visible(client.get("/cart"))
+
+
+def test_the_failed_action_explains_and_keeps_the_bag(shop: SandboxProcess) -> None:
+    client = shopper()
+    items = bag_with(client, shop)
+    response = pay(client, "sandbox-failed")
+    assert response.status_code == 303
+    assert response["Location"] == "/checkout/failed"
+    failed = client.get("/checkout/failed")
+    assert_shopper_page(failed, 200)
+    words = visible(failed)
+    assert "Din betalning nekades." in words
+    assert "Ingenting har dragits" in words
+    assert f'data-item="{items[0]}"' in text(client.get("/cart"))
+
+
+def test_the_redirect_payment_returns_with_the_providers_parameters_unchanged(
+    shop: SandboxProcess, centra_calls: list[tuple[str, str, Any]]
+) -> None:
+    # Given a shopper sent to the provider's page
+    client = shopper()
+    bag_with(client, shop)
+    response = pay(client, "sandbox-redirect")
+    assert response.status_code == 303
+    pay_url = response["Location"]
+    assert pay_url.startswith(shop.url + "/pay/")
+
+    # When they press Pay there, the provider sends them back with its parameters
+    back = requests.post(
+        pay_url + "/complete", data={"decision": "pay"}, allow_redirects=False, timeout=10
+    )
+    assert back.status_code == 303
+    location = urlsplit(back.headers["Location"])
+    assert location.path == "/checkout/return"
+    centra_calls.clear()
+    done = client.get(f"{location.path}?{location.query}")
+
+    # Then the receipt, and payment-result got exactly the provider's parameters
+    assert done.status_code == 303
+    assert done["Location"] == "/checkout/receipt"
+    sent = [body for _, path, body in centra_calls if path == "payment-result"]
+    assert sent == [{"paymentMethodFields": dict(parse_qsl(location.query))}]
+    assert_shopper_page(client.get("/checkout/receipt"), 200)
+
+
+def test_cancelling_at_the_provider_lands_on_the_failed_page(shop: SandboxProcess) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    pay_url = pay(client, "sandbox-redirect")["Location"]
+    back = requests.post(
+        pay_url + "/complete", data={"decision": "cancel"}, allow_redirects=False, timeout=10
+    )
+    location = urlsplit(back.headers["Location"])
+    assert location.path == "/checkout/failed"
+    assert_shopper_page(client.get(f"{location.path}?{location.query}"), 200)
+    # A return page reached anyway (a made-up visit) does not place an order
+    made_up = client.get("/checkout/return?orderRef=nope&paymentMethod=x&transaction_id=y")
+    assert made_up.status_code == 303
+    assert made_up["Location"] == "/checkout/failed"
+    assert "Vi hittade inte den här betalningen." in visible(client.get("/checkout/failed"))
+
+
+def test_the_form_payment_is_shown_and_its_post_back_is_echoed_with_our_csrf_token(
+    shop: SandboxProcess, centra_calls: list[tuple[str, str, Any]]
+) -> None:
+    # Given a shopper whose browser enforces CSRF like a real one, on our own origin
+    client = Client(HTTP_ORIGIN=OWN, enforce_csrf_checks=True)
+    _, items = sized_product(shop, 1)
+    add(client, items[0])
+    page = client.get("/checkout")
+    token = form_with(text(page), "data-checkout")["fields"][0][1]
+
+    def post(data: dict[str, str]) -> Any:
+        return client.post("/checkout", {**ADDRESS, "csrfmiddlewaretoken": token, **data})
+
+    assert (
+        post(
+            {
+                "action": "update",
+                "paymentMethod": "sandbox-form",
+                "shippingMethod": "sandbox-standard",
+            }
+        ).status_code
+        == 303
+    )
+
+    # When they pay: the provider's HTML form is shown inside our page
+    shown = post(
+        {
+            "action": "pay",
+            "paymentMethod": "sandbox-form",
+            "shippingMethod": "sandbox-standard",
+            "termsAndConditions": "1",
+        }
+    )
+    body = assert_shopper_page(shown, 200)
+    provider = next(f for f in forms(body) if "/pay/" in f["action"])
+
+    # And the provider answers with a self-posting form back to our return page
+    answer = requests.post(provider["action"], data={"decision": "pay"}, timeout=10)
+    back = next(f for f in forms(answer.text) if f["action"].endswith("/checkout/return"))
+    posted = dict(back["fields"])
+
+    # Then that cross-site POST is not acted on, but echoed as our own form with a CSRF token
+    echo = client.post("/checkout/return", posted, HTTP_ORIGIN=shop.url)
+    echo_body = assert_shopper_page(echo, 200)
+    echoed = form_with(echo_body, "data-echo")
+    assert {
+        k: v for k, v in echoed["fields"] if k not in ("csrfmiddlewaretoken", "_storefront_return")
+    } == posted
+
+    # The echo without our token is refused; with it, the receipt
+    without = dict(echoed["fields"])
+    without.pop("csrfmiddlewaretoken")
+    assert client.post("/checkout/return", without).status_code == 403
+    centra_calls.clear()
+    done = client.post(echoed["action"], dict(echoed["fields"]))
+    assert done.status_code == 303
+    assert done["Location"] == "/checkout/receipt"
+    sent = [body for _, path, body in centra_calls if path == "payment-result"]
+    assert sent == [{"paymentMethodFields": posted}]
+
+
+def test_sold_out_at_payment_shows_which_items_were_removed(shop: SandboxProcess) -> None:
+    # Given two sizes in the bag, one of which sells out before payment
+    client = shopper()
+    product, items = sized_product(shop, 2)
+    for item in items:
+        add(client, item)
+    names = {i["item"]: i["name"] for i in product["items"]}
+    edit = shop.control(
+        "PUT",
+        f"products/{product['product']}/stock",
+        json={"market": "1", "quantity": 0, "item": items[0]},
+    )
+    assert edit.status_code == 200, edit.text
+
+    # When they pay
+    response = pay(client, "sandbox-success")
+
+    # Then they are back at the bag, which names the removed size and keeps the other
+    assert response.status_code == 303
+    assert response["Location"] == "/cart"
+    page = client.get("/cart")
+    words = visible(page)
+    assert "Tyvärr tog några varor slut" in words
+    assert f"storlek {names[items[0]]}" in words
+    assert f'data-item="{items[0]}"' not in text(page)
+    assert f'data-item="{items[1]}"' in text(page)
+
+
+def test_forms_without_our_csrf_token_are_refused(shop: SandboxProcess) -> None:
+    client = Client(HTTP_ORIGIN=OWN, enforce_csrf_checks=True)
+    for path in ("/cart/vouchers", "/cart/vouchers/remove", "/checkout", "/cart/lines/abc"):
+        assert client.post(path, {"voucher": "PERCENT10"}).status_code == 403
+
+
+# -- Centra down or slow: a friendly page, never a 500 -------------------------------------------
+
+PAGES = [
+    "/cart",
+    "/checkout",
+    "/checkout/receipt",
+    "/checkout/failed",
+    "/checkout/return?orderRef=x",
+]
+
+
+def _every_page_survives(client: Client) -> None:
+    for path in PAGES:
+        response = client.get(path)
+        assert_shopper_page(response, (200, 303, 404, 503))
+    for path, data in (
+        ("/cart/add", {"item": "1-1"}),
+        ("/cart/vouchers", {"voucher": "PERCENT10"}),
+        ("/cart/vouchers/remove", {"voucher": "PERCENT10"}),
+        ("/cart/lines/abcdef", {"quantity": "1"}),
+        ("/checkout", {**ADDRESS, "action": "pay", "termsAndConditions": "1"}),
+        ("/checkout/return", {"orderRef": "x", "_storefront_return": "1"}),
+    ):
+        response = client.post(path, data)
+        assert_shopper_page(response, (303, 503))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"errorRate": 1}, {"stall": True}],
+    ids=["5xx", "stall"],
+)
+def test_centra_failing_is_a_friendly_503_never_a_500(
+    shop: SandboxProcess, settings: Any, fault: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh_clients(monkeypatch)
+    # Given a shopper with a bag, then Centra fails (5xx, or no answer within the timeout)
+    client = shopper()
+    bag_with(client, shop)
+    settings.CENTRA_READ_TIMEOUT = 0.5
+    assert shop.control("PUT", "faults", json=fault).status_code == 200
+
+    # Then every page is a shopper's page, and those that need Centra say so with a 503
+    _every_page_survives(client)
+    page = client.get("/cart")
+    assert page.status_code == 503
+    assert page["Retry-After"]
+    assert "Vi når inte kassan just nu" in visible(page)
+
+
+def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
+    use_own_sandbox: SandboxProcess, settings: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh_clients(monkeypatch)
+    # Given no shop set-up in the cache at all, and Centra answering 5xx
+    url = cache_url(redis_url, PAGES_DB + 1)
+    redis.Redis.from_url(url).flushdb()
+    settings.REDIS_URL = url
+    services.snapshots.clear()
+    store.forget_local_state()
+    assert use_own_sandbox.control("PUT", "faults", json={"errorRate": 1}).status_code == 200
+    client = shopper()
+    try:
+        _every_page_survives(client)
+        page = client.get("/cart")
+        assert page.status_code == 503
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        services.snapshots.clear()
+        store.forget_local_state()

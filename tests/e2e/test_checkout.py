@@ -1,0 +1,387 @@
+"""A guest buying in Chromium: sizes into the bag from the product page, quantities, vouchers,
+the checkout form, and each way a payment can go (the provider's redirect page and back, the
+provider's form, a declined payment, an item that sells out at payment).
+
+The shop here is this module's own: a sandbox whose stock these tests change and whose
+password-reset links point at this BFF (``--frontend-url``), a catalog cache built from it, and
+gunicorn serving the BFF over both (DEBUG off). Shoppers come from Sweden: Swedish, SEK.
+
+Screenshots of every page visited: ``var/test-artifacts/screenshots/<test folder>/``, the
+folder named in each test's docstring.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from storefront import embedded
+from tests.checkout.fixtures import catalog
+from tests.checkout.test_pages import build_cache, cache_url
+from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHECKOUT_E2E_DB = 13
+ADDRESS = {
+    "email": "guest.shopper@example.com",
+    "firstName": "Greta",
+    "lastName": "Gäst",
+    "address1": "Sveavägen 10",
+    "zipCode": "113 57",
+    "city": "Stockholm",
+    "phoneNumber": "0701234567",
+}
+
+
+@dataclass
+class OwnShop:
+    """The BFF served by gunicorn on its own sandbox."""
+
+    url: str
+    sandbox: SandboxProcess
+
+
+def serve_own_shop(redis_url: str, db: int, name: str) -> Iterator[OwnShop]:
+    """A sandbox whose links point at the BFF, a cache built from it, gunicorn over both."""
+    port = embedded.free_port()
+    url = f"http://127.0.0.1:{port}"
+    sandbox, sandbox_proc = start_sandbox_process(["--frontend-url", url])
+    cache = cache_url(redis_url, db)
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        build_cache(cache, sandbox)
+        env = worker_env(
+            redis_url,
+            sandbox,
+            REDIS_URL=cache,
+            DJANGO_DEBUG="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            CATALOG_REBUILD_CRON="off",
+            # Every test here comes from 127.0.0.1; the limits have tests of their own.
+            RATE_LIMIT_AUTH="",
+            RATE_LIMIT_PROXY="",
+        )
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        log = open(ARTIFACTS / f"gunicorn-{name}-{port}.log", "ab")  # noqa: SIM115 - child's
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "storefront.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        embedded.wait_for_http(f"{url}/healthz", proc=proc)
+        yield OwnShop(url=url, sandbox=sandbox)
+    finally:
+        embedded.stop(proc)
+        embedded.stop(sandbox_proc)  # type: ignore[arg-type]
+        redis.Redis.from_url(cache).flushdb()
+
+
+@pytest.fixture(scope="module")
+def own_shop(redis_url: str) -> Iterator[OwnShop]:
+    yield from serve_own_shop(redis_url, CHECKOUT_E2E_DB, "checkout-e2e")
+
+
+class Shots:
+    """Numbered full-page screenshots into one folder per test."""
+
+    def __init__(self, folder: str) -> None:
+        self.dir: Path = ARTIFACTS / "screenshots" / folder
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for old in self.dir.glob("*.png"):
+            old.unlink()
+        self.count = 0
+
+    def __call__(self, page: Any, name: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(self.dir / f"{self.count:02d}-{name}.png"), full_page=True)
+
+
+def new_shopper(chromium: Any) -> Any:
+    """A fresh browser context (no cookies) from Sweden."""
+    return chromium.new_context(
+        viewport={"width": 1280, "height": 900}, extra_http_headers={"CF-IPCountry": "SE"}
+    )
+
+
+def product_with_sizes(sandbox: SandboxProcess, sizes: int = 2, skip: int = 0) -> dict[str, Any]:
+    """A product with at least ``sizes`` sizes in stock (the ``skip``-th such product)."""
+    found = [
+        p
+        for p in catalog(sandbox)
+        if p.get("price") and sum(i.get("stock") == "yes" for i in p["items"]) >= sizes
+    ]
+    assert len(found) > skip, "the sandbox has too few products in stock"
+    return found[skip]
+
+
+def in_stock(product: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in product["items"] if i.get("stock") == "yes"]
+
+
+def add_sizes(
+    page: Any, own_shop: OwnShop, product: dict[str, Any], items: list[dict[str, Any]]
+) -> None:
+    """On the product page, pick each size and press "Add to bag" (the script's fetch)."""
+    page.goto(f"{own_shop.url}/{product['uri']}")
+    page.wait_for_selector("h1.product-name")
+    for item in items:
+        count = int(page.locator("[data-cart-count]").inner_text())
+        page.locator(f'button.size[data-item="{item["item"]}"]').click()
+        page.locator("button.add").click()
+        page.wait_for_function(
+            "n => document.querySelector('[data-cart-count]').textContent === String(n)",
+            arg=count + 1,
+        )
+    assert page.locator("[data-status]").inner_text() == "Tillagd i varukorgen"
+
+
+def fill_checkout(page: Any, payment: str) -> None:
+    for name, value in ADDRESS.items():
+        page.fill(f'[name="{name}"]', value)
+    page.check(f'input[name="paymentMethod"][value="{payment}"]')
+    page.check('input[name="termsAndConditions"]')
+
+
+def bag_items(page: Any) -> list[str]:
+    return [
+        str(i) for i in page.locator(".co-line").evaluate_all("ls => ls.map(l => l.dataset.item)")
+    ]
+
+
+# -- the tests -----------------------------------------------------------------------------------
+
+
+def test_a_guest_buys_two_sizes_with_a_voucher_through_the_redirect_payment(
+    own_shop: OwnShop, chromium: Any
+) -> None:
+    """Screenshots: var/test-artifacts/screenshots/checkout-guest-redirect/."""
+    shot = Shots("checkout-guest-redirect")
+    product = product_with_sizes(own_shop.sandbox, 2)
+    sizes = in_stock(product)[:2]
+    context = new_shopper(chromium)
+    page = context.new_page()
+    try:
+        # Two sizes into the bag from the product page
+        add_sizes(page, own_shop, product, sizes)
+        assert page.locator("[data-cart-count]").inner_text() == "2"
+        shot(page, "product")
+
+        # The bag: both sizes, with their names and prices
+        page.goto(own_shop.url + "/cart")
+        assert page.locator("h1").inner_text() == "Din varukorg"
+        assert sorted(bag_items(page)) == sorted(i["item"] for i in sizes)
+        for item in sizes:
+            line = page.locator(f'.co-line[data-item="{item["item"]}"]')
+            assert line.locator("[data-size]").inner_text() == item["name"]
+        total_before = page.locator("[data-grand-total]").inner_text()
+        shot(page, "bag")
+
+        # A wrong code: the error next to the field, in Swedish
+        page.fill('[name="voucher"]', "INTE-EN-KOD")
+        page.locator(".co-voucher button").click()
+        page.wait_for_selector("#e-voucher")
+        assert page.locator("#e-voucher").inner_text() == "Koden är inte giltig."
+        shot(page, "voucher-invalid")
+
+        # A good one: a discount, a lower total
+        page.fill('[name="voucher"]', "PERCENT10")
+        page.locator(".co-voucher button").click()
+        page.wait_for_selector('[data-voucher="PERCENT10"]')
+        assert page.locator("[data-discount]").is_visible()
+        assert page.locator("[data-grand-total]").inner_text() != total_before
+        shot(page, "voucher-applied")
+
+        # Quantities: one more of the first size, then back to one
+        first = page.locator(f'.co-line[data-item="{sizes[0]["item"]}"]')
+        first.locator("button.co-step").nth(1).click()
+        page.wait_for_function(
+            "item => document.querySelector(`.co-line[data-item='${item}'] [data-quantity]`)"
+            ".textContent === '2'",
+            arg=sizes[0]["item"],
+        )
+        assert page.locator("[data-cart-count]").inner_text() == "3"
+        shot(page, "quantity-3")
+        page.locator(f'.co-line[data-item="{sizes[0]["item"]}"] button.co-step').first.click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-cart-count]').textContent === '2'"
+        )
+
+        # Checkout: the address Centra asks for, the redirect payment
+        page.locator("a.co-go").click()
+        page.wait_for_url(re.compile(r"/checkout$"))
+        assert page.locator("h1").inner_text() == "Kassa"
+        fill_checkout(page, "sandbox-redirect")
+        shot(page, "checkout")
+
+        # Express delivery: the script re-prices at once, and what was typed is kept
+        page.check('input[name="shippingMethod"][value="sandbox-express"]')
+        page.wait_for_function(
+            "() => document.querySelector('[data-shipping]').textContent.includes('149')"
+        )
+        assert page.input_value('[name="firstName"]') == ADDRESS["firstName"]
+        assert page.input_value('[name="address1"]') == ADDRESS["address1"]
+        shot(page, "checkout-express")
+        page.check('input[name="termsAndConditions"]')
+        page.locator("button.co-pay").click()
+
+        # The provider's page; Pay there sends the shopper back through the return page
+        page.wait_for_url(re.compile(r"/pay/[0-9a-f]+$"))
+        assert page.url.startswith(own_shop.sandbox.url)
+        shot(page, "provider")
+        page.locator('button[value="pay"]').click()
+        page.wait_for_url(re.compile(r"/checkout/receipt$"))
+
+        # The receipt: both sizes, the voucher, the order number; the bag is empty
+        assert page.locator("h1").inner_text() == "Tack för din beställning"
+        assert sorted(bag_items(page)) == sorted(i["item"] for i in sizes)
+        assert page.locator("[data-discount]").is_visible()
+        assert re.fullmatch(r"\d+", page.locator("[data-order]").get_attribute("data-order") or "")
+        assert page.locator("[data-cart-count]").inner_text() == "0"
+        shot(page, "receipt")
+    finally:
+        context.close()
+
+
+def test_a_declined_payment_and_a_cancelled_one_explain_and_keep_the_bag(
+    own_shop: OwnShop, chromium: Any
+) -> None:
+    """Screenshots: var/test-artifacts/screenshots/checkout-failed/."""
+    shot = Shots("checkout-failed")
+    product = product_with_sizes(own_shop.sandbox, 1, skip=1)
+    context = new_shopper(chromium)
+    page = context.new_page()
+    try:
+        add_sizes(page, own_shop, product, in_stock(product)[:1])
+        page.goto(own_shop.url + "/checkout")
+        fill_checkout(page, "sandbox-failed")
+        page.locator("button.co-pay").click()
+
+        # Declined at once: the failed page says why and that nothing was charged
+        page.wait_for_url(re.compile(r"/checkout/failed$"))
+        assert page.locator("h1").inner_text() == "Din betalning genomfördes inte"
+        assert "Din betalning nekades." in page.locator("[data-notice=error]").inner_text()
+        shot(page, "declined")
+
+        # Back to the bag: still there
+        page.locator("a.button", has_text="Tillbaka till varukorgen").click()
+        page.wait_for_url(re.compile(r"/cart$"))
+        assert len(bag_items(page)) == 1
+        shot(page, "bag-kept")
+
+        # Cancelled at the provider's page: the failed page again
+        page.goto(own_shop.url + "/checkout")
+        fill_checkout(page, "sandbox-redirect")
+        page.locator("button.co-pay").click()
+        page.wait_for_url(re.compile(r"/pay/[0-9a-f]+$"))
+        page.locator('button[value="cancel"]').click()
+        page.wait_for_url(re.compile(r"/checkout/failed\?"))
+        assert page.locator("h1").inner_text() == "Din betalning genomfördes inte"
+        shot(page, "cancelled")
+        assert page.locator("[data-cart-count]").inner_text() == "1"
+
+        # The bag in another country: Germany's prices and words (the selection follows)
+        page.goto(own_shop.url + "/cart")
+        assert "SEK" in page.locator("[data-grand-total]").inner_text()
+        page.select_option("#co-country", "DE")  # the shop's script submits on change
+        page.wait_for_function("document.documentElement.lang === 'de'")
+        assert page.url.endswith("/cart")
+        assert page.locator("h1").inner_text() == "Dein Warenkorb"
+        assert "EUR" in page.locator("[data-grand-total]").inner_text()
+        shot(page, "bag-in-germany")
+    finally:
+        context.close()
+
+
+def test_an_item_sold_out_at_payment_is_named_and_removed(own_shop: OwnShop, chromium: Any) -> None:
+    """Screenshots: var/test-artifacts/screenshots/checkout-sold-out/."""
+    shot = Shots("checkout-sold-out")
+    product = product_with_sizes(own_shop.sandbox, 2, skip=2)
+    sizes = in_stock(product)[:2]
+    context = new_shopper(chromium)
+    page = context.new_page()
+    try:
+        add_sizes(page, own_shop, product, sizes)
+        page.goto(own_shop.url + "/checkout")
+        fill_checkout(page, "sandbox-redirect")
+        shot(page, "checkout")
+
+        # Meanwhile the first size sells out
+        sold = own_shop.sandbox.control(
+            "PUT",
+            f"products/{product['product']}/stock",
+            json={"market": "1", "quantity": 0, "item": sizes[0]["item"]},
+        )
+        assert sold.status_code == 200, sold.text
+        page.locator("button.co-pay").click()
+
+        # Centra's 410: back at the bag, which names what was removed and keeps the rest
+        page.wait_for_url(re.compile(r"/cart$"))
+        notice = page.locator("[data-notice=error]")
+        assert "Tyvärr tog några varor slut" in notice.inner_text()
+        assert f"storlek {sizes[0]['name']}" in notice.inner_text()
+        assert bag_items(page) == [sizes[1]["item"]]
+        assert page.locator("[data-cart-count]").inner_text() == "1"
+        shot(page, "bag-after-sold-out")
+
+        # Paying for what is left goes through
+        page.goto(own_shop.url + "/checkout")
+        fill_checkout(page, "sandbox-success")
+        page.locator("button.co-pay").click()
+        page.wait_for_url(re.compile(r"/checkout/receipt$"))
+        assert bag_items(page) == [sizes[1]["item"]]
+        shot(page, "receipt")
+    finally:
+        context.close()
+
+
+def test_the_form_payment_is_shown_and_comes_back_to_the_receipt(
+    own_shop: OwnShop, chromium: Any
+) -> None:
+    """Screenshots: var/test-artifacts/screenshots/checkout-form/."""
+    shot = Shots("checkout-form")
+    product = product_with_sizes(own_shop.sandbox, 1, skip=3)
+    context = new_shopper(chromium)
+    page = context.new_page()
+    try:
+        add_sizes(page, own_shop, product, in_stock(product)[:1])
+        page.goto(own_shop.url + "/checkout")
+        fill_checkout(page, "sandbox-form")
+        page.locator("button.co-pay").click()
+
+        # The provider's form, inside our page
+        page.wait_for_selector("[data-provider-form] form")
+        assert page.locator("h1").inner_text() == "Betalning"
+        shot(page, "provider-form")
+
+        # Its answer posts back to us from the provider's origin; our echo carries it on
+        page.locator('[data-provider-form] button[value="pay"]').click()
+        page.wait_for_url(re.compile(r"/checkout/receipt$"))
+        assert page.locator("h1").inner_text() == "Tack för din beställning"
+        shot(page, "receipt")
+    finally:
+        context.close()
