@@ -18,6 +18,10 @@ from rest_framework.views import APIView
 
 from catalog import jobs
 from storefront.api import ApiError
+from storefront.schema import ErrorBody
+
+# Every staff call may be refused: 401 without credentials, 403 for a non-staff user.
+AUTH_ERRORS = {401: ErrorBody, 403: ErrorBody}
 
 
 class RebuildRequest(serializers.Serializer[dict[str, str]]):
@@ -45,7 +49,9 @@ class RebuildView(StaffApiView):
                         many=True,
                     )
                 },
-            )
+            ),
+            400: ErrorBody,
+            **AUTH_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -68,7 +74,7 @@ class RebuildView(StaffApiView):
 
 
 class StatusView(StaffApiView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         """Per market: the live generation (products, categories, built at, build time) and
         the latest job with its progress; then every job still queued or running."""
@@ -76,7 +82,7 @@ class StatusView(StaffApiView):
 
 
 class JobView(StaffApiView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict, 404: ErrorBody, **AUTH_ERRORS})
     def get(self, request: Request, job_id: str) -> Response:
         """One job's state and progress (pages done / total)."""
         job = jobs.job_get(job_id=job_id)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -85,8 +86,18 @@ def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpRespon
 
 def json_body(request: HttpRequest) -> JsonDict:
     """The request body as Centra (the sandbox) reads it: empty is ``{}``, a form body is its
-    fields, anything else must be a JSON object."""
-    raw = request.body
+    fields, anything else must be a JSON object. Oversize bodies are refused before they are
+    read (a catalog query is a few hundred bytes)."""
+    limit = settings.CATALOG_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, {"body": "bad Content-Length"}) from None
+    if declared > limit:
+        raise ApiError(413, {"body": "too large"})
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise ApiError(413, {"body": "too large"})
     if not raw.strip():
         return {}
     try:

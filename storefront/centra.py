@@ -8,7 +8,12 @@
   not JSON) and :class:`CentraRejected` (4xx, carrying the status and Centra's body);
 - redirects are never followed; the secret is in no log line and no exception message;
 - every dynamic path parameter is percent-encoded as one segment, and ``.``/``..`` are refused
-  before any request is made, because urllib3 silently removes dot segments.
+  before any request is made, because urllib3 silently removes dot segments;
+- a circuit breaker per client (so per Centra URL in a process, shared by its threads): after
+  ``CENTRA_BREAKER_FAILURES`` consecutive :class:`CentraUnavailable` failures calls fail at
+  once with ``CentraUnavailable("circuit open")`` and make no request, until one probe after
+  ``CENTRA_BREAKER_RESET_SECONDS`` succeeds (:mod:`storefront.circuit`). 4xx answers are
+  Centra working: they count as successes.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from storefront import metrics
+from storefront.circuit import CircuitBreaker, CircuitOpen
 from storefront.correlation import current_correlation_id, new_correlation_id
 
 log = logging.getLogger(__name__)
@@ -108,8 +114,10 @@ class CentraClient:
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
         pool_size: int = 32,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
+        self.breaker = breaker or CircuitBreaker("centra")
         self._secret = shared_secret
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
@@ -152,6 +160,34 @@ class CentraClient:
         if server_side:
             out_headers["Authorization"] = f"Bearer {self._secret}"
         url = self.base_url + path
+        try:
+            self.breaker.before_call()
+        except CircuitOpen:
+            raise CentraUnavailable("circuit open") from None
+        try:
+            result = self._send(method, path, url, json, params, out_headers, read_timeout)
+        except CentraUnavailable:
+            self.breaker.failure()
+            raise
+        except CentraRejected:
+            self.breaker.success()  # a 4xx is Centra answering
+            raise
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.success()
+        return result
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        json: JsonDict | None,
+        params: Mapping[str, str] | None,
+        out_headers: dict[str, str],
+        read_timeout: float | None,
+    ) -> CentraResponse:
         started = time.perf_counter()
         endpoint = path.split("/", 1)[0].split("?", 1)[0] or "root"
         try:
@@ -208,7 +244,7 @@ class CentraClient:
         ).data
 
 
-_clients: dict[tuple[str, str, float, float], CentraClient] = {}
+_clients: dict[tuple[str, str, float, float, int, float, float], CentraClient] = {}
 _clients_lock = threading.Lock()
 
 
@@ -219,12 +255,24 @@ def get_client() -> CentraClient:
         settings.CENTRA_SHARED_SECRET,
         float(settings.CENTRA_CONNECT_TIMEOUT),
         float(settings.CENTRA_READ_TIMEOUT),
+        int(settings.CENTRA_BREAKER_FAILURES),
+        float(settings.CENTRA_BREAKER_RESET_SECONDS),
+        float(settings.CENTRA_BREAKER_WINDOW_SECONDS),
     )
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
             client = _clients.get(key)
             if client is None:
-                client = CentraClient(key[0], key[1], key[2], key[3])
+                breaker = CircuitBreaker("centra", failures=key[4], reset=key[5], window=key[6])
+                client = CentraClient(key[0], key[1], key[2], key[3], breaker=breaker)
                 _clients[key] = client
     return client
+
+
+def reset_breakers() -> None:
+    """Close the breaker of every client of the process (tests between cases; a shell)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+    for client in clients:
+        client.breaker.force_close()

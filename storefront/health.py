@@ -28,6 +28,10 @@ def hello(request: HttpRequest) -> HttpResponse:
 
 
 def _centra_error() -> str | None:
+    breaker = get_client().breaker.status()
+    if breaker.state == "open":
+        # No probe of our own: the breaker knows, and asking would only fail fast anyway.
+        return f"circuit open (next probe in {breaker.retry_in:.0f} s)"
     now = time.monotonic()
     with _centra_lock:
         if now - float(_centra_state["at"]) < _CENTRA_CHECK_SECONDS:  # type: ignore[arg-type]

@@ -47,6 +47,12 @@ CENTRA_READ_TIMEOUT = env_float("CENTRA_READ_TIMEOUT", 10.0)
 # Rebuild pages (hundreds of products with every price) are big answers; shoppers' calls keep
 # the short timeout.
 CENTRA_CATALOG_READ_TIMEOUT = env_float("CENTRA_CATALOG_READ_TIMEOUT", 60.0)
+# The circuit breaker (storefront/circuit.py): after this many consecutive failures (network,
+# timeout, 5xx) within the window, calls fail at once without a request; after the reset time
+# one probe goes through and its success closes it again. Per process.
+CENTRA_BREAKER_FAILURES = env_int("CENTRA_BREAKER_FAILURES", 5)
+CENTRA_BREAKER_RESET_SECONDS = env_float("CENTRA_BREAKER_RESET_SECONDS", 15.0)
+CENTRA_BREAKER_WINDOW_SECONDS = env_float("CENTRA_BREAKER_WINDOW_SECONDS", 30.0)
 
 # -- the visitor's context ---------------------------------------------------------------------
 GEO_COUNTRY_HEADER = env_str("GEO_COUNTRY_HEADER", "CF-IPCountry")
@@ -83,6 +89,7 @@ RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 1000)
+CATALOG_MAX_BODY_BYTES = env_int("CATALOG_MAX_BODY_BYTES", 64 * 1024)
 CATALOG_GRACE_SECONDS = env_int("CATALOG_GRACE_SECONDS", 600)
 CATALOG_REBUILD_CRON = env_str("CATALOG_REBUILD_CRON", "30 3 * * *")
 CATALOG_REBUILD_LOCK_SECONDS = env_int("CATALOG_REBUILD_LOCK_SECONDS", 1800)
@@ -235,6 +242,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "storefront",
     "DESCRIPTION": "Centra-compatible catalog from cache, checkout proxy, admin and webhooks.",
     "VERSION": "0.1.0",
+    # The proxy, catalog, webhook and health operations are written by storefront/schema.py.
+    "PREPROCESSING_HOOKS": ["storefront.schema.preprocess"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "storefront.schema.postprocess",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -269,6 +282,9 @@ def _require_production_secrets() -> None:
         missing.append("CENTRA_WEBHOOK_SECRET")
     if not ALLOWED_HOSTS:
         missing.append("ALLOWED_HOSTS")
+    if DEBUG:
+        # Debug pages show settings and tracebacks to anyone: never in production.
+        missing.append("DJANGO_DEBUG (must be false)")
     if missing:
         raise ImproperlyConfigured("production needs real values for: " + ", ".join(missing))
 

@@ -100,6 +100,16 @@ def _bff_services(redis_url: str, sandbox: SandboxProcess) -> None:
     celery_app.conf.update(broker_url=redis_url, result_backend=redis_url)
 
 
+@pytest.fixture(autouse=True)
+def _closed_breakers() -> Iterator[None]:
+    """Each test starts with Centra's circuit breakers closed: a test that made Centra fail
+    must not make the next one fail fast."""
+    yield
+    from storefront.centra import reset_breakers
+
+    reset_breakers()
+
+
 @pytest.fixture
 def redis_client(redis_url: str):  # type: ignore[no-untyped-def]
     from storefront.redis_client import get_redis

@@ -1,0 +1,282 @@
+"""The OpenAPI schema at ``/api/schema/`` (drf-spectacular), completed by hand where the views
+are not DRF's.
+
+drf-spectacular describes the DRF views (the staff catalog API) by itself. The rest is plain
+Django or a catch-all proxy view that matches its own allowlist, which no generator can read:
+
+- the allowlisted checkout and account calls are written out from the route tables
+  (``checkout.routes``, ``accounts.routes``), one operation per route, so the schema is the
+  allowlist and cannot drift from it;
+- the Centra-compatible catalog reads, the webhook receiver and the health endpoints are
+  described here.
+
+Where an answer is Centra's, passed through (proxy answers, catalog answers in Centra's shape),
+it is described as a free-form JSON object with an optional ``token`` and an optional
+``errors`` object: its fields are Centra's to define. Our own error answers always have an
+``errors`` object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+JsonDict = dict[str, Any]
+
+PROXY_PREFIX = "/api/checkout/"
+
+
+class ErrorBody(serializers.Serializer[JsonDict]):
+    """Every error answer of ours: ``{"errors": {"<field>": "<reason>"}}``."""
+
+    # The field shadows the stubs' Serializer.errors; it only describes the schema.
+    errors = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
+
+
+def _ref(name: str) -> JsonDict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+COMPONENTS: dict[str, JsonDict] = {
+    "Errors": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {"errors": {"type": "object", "additionalProperties": True}},
+        "additionalProperties": True,
+    },
+    "CentraAnswer": {
+        "type": "object",
+        "description": "Centra's answer, passed through unchanged: its fields are Centra's. "
+        "Error answers carry an errors object.",
+        "properties": {
+            "token": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": True},
+        },
+        "additionalProperties": True,
+    },
+    "CatalogRequest": {
+        "type": "object",
+        "description": "Centra's catalog request body (POST products, uri, categories).",
+        "properties": {
+            "market": {"type": "string"},
+            "pricelist": {"type": "string"},
+            "language": {"type": "string"},
+            "limit": {"type": "integer"},
+            "skipFirst": {"type": "integer"},
+            "search": {"type": "string"},
+            "uri": {"type": "string"},
+            "for": {"type": "array", "items": {"type": "string"}},
+            "categories": {"type": "array", "items": {"type": "string"}},
+            "products": {"type": "array", "items": {"type": "string"}},
+        },
+        "additionalProperties": True,
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+}
+
+
+def _json(schema: JsonDict, description: str) -> JsonDict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(description: str) -> JsonDict:
+    return _json(_ref("Errors"), description)
+
+
+X_CACHE = {
+    "X-Cache": {
+        "description": "HIT, MISS (read through to Centra) or STALE (Centra down)",
+        "schema": {"type": "string", "enum": ["HIT", "MISS", "STALE"]},
+    }
+}
+
+
+def _catalog_operation(op_id: str, summary: str, body: bool) -> JsonDict:
+    responses: JsonDict = {
+        "200": {
+            **_json(_ref("CentraAnswer"), "Centra's answer, from the cache"),
+            "headers": X_CACHE,
+        },
+        "400": _errors("bad input"),
+        "401": _errors("a wrong API key"),
+        "403": _errors("a trusted-only parameter without the API key"),
+        "404": _errors("not found"),
+        "405": _errors("another method"),
+        "413": _errors("body too large"),
+        "503": _errors("not cached and Centra unavailable"),
+    }
+    op: JsonDict = {
+        "operationId": op_id,
+        "summary": summary,
+        "tags": ["catalog"],
+        "responses": responses,
+    }
+    if body:
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _ref("CatalogRequest")}},
+        }
+    return op
+
+
+def catalog_paths() -> dict[str, JsonDict]:
+    product_param = {
+        "name": "product",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    get_product = _catalog_operation("catalog_product", "One product", body=False)
+    get_product["parameters"] = [product_param]
+    return {
+        PROXY_PREFIX + "products": {
+            "post": _catalog_operation("catalog_products", "Products: filters, facets", True)
+        },
+        PROXY_PREFIX + "products/{product}": {"get": get_product},
+        PROXY_PREFIX + "uri": {"post": _catalog_operation("catalog_uri", "Resolve a URI", True)},
+        PROXY_PREFIX + "categories": {
+            "get": _catalog_operation("catalog_categories", "Categories", False),
+            "post": _catalog_operation("catalog_categories_post", "Categories", True),
+        },
+        **{
+            PROXY_PREFIX + name: {
+                "get": _catalog_operation(f"catalog_{name}", f"The shop's {name}", False)
+            }
+            for name in ("countries", "languages", "markets", "pricelists")
+        },
+    }
+
+
+def proxy_paths() -> dict[str, JsonDict]:
+    """One operation per allowlisted route of the checkout and account tables."""
+    from accounts.routes import ACCOUNT_ROUTES
+    from checkout.routes import CHECKOUT_ROUTES
+
+    paths: dict[str, JsonDict] = {}
+    for tag, routes in (("checkout", CHECKOUT_ROUTES), ("accounts", ACCOUNT_ROUTES)):
+        for route in routes:
+            op_id = "proxy_" + route.method.lower() + "_" + route.template.replace("/", "_")
+            op_id = op_id.replace("{", "").replace("}", "").replace("-", "_")
+            op: JsonDict = {
+                "operationId": op_id,
+                "summary": f"{route.method} {route.template}, passed on to Centra",
+                "tags": [tag],
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": rule.max_length},
+                    }
+                    for name, rule in route.params.items()
+                ],
+                "responses": {
+                    "default": _json(
+                        _ref("CentraAnswer"),
+                        "Centra's status and answer, unchanged (4xx answers carry errors)",
+                    ),
+                    "400": _errors("a path parameter, the body or the token refused"),
+                    "403": _errors("an unsafe call from another origin"),
+                    "404": _errors("not allowlisted"),
+                    "405": _errors("another method"),
+                    "409": _errors("a payment result of the session is in flight"),
+                    "413": _errors("body too large"),
+                    "429": _errors("rate limited"),
+                    "503": _errors("Centra, or the session store, unavailable"),
+                },
+            }
+            if route.mutates:
+                op["requestBody"] = {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "additionalProperties": True}
+                        }
+                    },
+                }
+            paths.setdefault(PROXY_PREFIX + route.template, {})[route.method.lower()] = op
+    return paths
+
+
+def other_paths() -> dict[str, JsonDict]:
+    health = {
+        "200": _json(_ref("Health"), "up"),
+        "503": _json(_ref("Health"), "not ready, with the reasons"),
+    }
+    return {
+        "/healthz": {"get": {"operationId": "healthz", "tags": ["health"], "responses": health}},
+        "/readyz": {"get": {"operationId": "readyz", "tags": ["health"], "responses": health}},
+        "/webhooks/centra": {
+            "post": {
+                "operationId": "centra_webhook",
+                "summary": "Centra's webhook: form body payload=<JSON>, signed",
+                "tags": ["webhooks"],
+                "parameters": [
+                    {
+                        "name": "X-Centra-Signature",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>",
+                    }
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"payload": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"status": {"type": "string"}}},
+                        "a duplicate, already handled",
+                    ),
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "string"},
+                                "queued": {},
+                            },
+                        },
+                        "accepted and queued",
+                    ),
+                    "400": _errors("malformed"),
+                    "401": _errors("signature missing or wrong"),
+                    "403": _errors("signature refused"),
+                    "405": _errors("another method"),
+                    "413": _errors("body too large"),
+                    "415": _errors("not a form body"),
+                    "503": _errors("cannot queue now"),
+                },
+            }
+        },
+    }
+
+
+def preprocess(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:
+    """Leave out the catch-all proxy views: :func:`postprocess` writes their operations."""
+    return [e for e in endpoints if not e[0].startswith(PROXY_PREFIX)]
+
+
+def postprocess(result: JsonDict, generator: Any, request: Any, public: bool) -> JsonDict:
+    paths = result.setdefault("paths", {})
+    for extra in (catalog_paths(), proxy_paths(), other_paths()):
+        for path, operations in extra.items():
+            paths.setdefault(path, {}).update(operations)
+    result.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+    result["paths"] = dict(sorted(paths.items()))
+    return result

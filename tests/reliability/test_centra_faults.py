@@ -1,0 +1,216 @@
+"""Centra slow or down, with the sandbox's fault injection on a sandbox of these tests' own.
+
+The circuit breaker opens after repeated failures and then fails calls without a request
+(shown by the sandbox's request log, not by timing), and closes again once Centra answers.
+Through the whole outage the catalog answers every cached read from the live generation
+(``X-Cache: STALE``), checkout calls fail closed with 503 and an ``errors`` object, and
+``/readyz`` says why it is not ready.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.test import Client
+
+from catalog.rebuild import rebuild_market
+from storefront import embedded, health
+from storefront.centra import CentraClient, CentraUnavailable, get_client
+from storefront.circuit import CircuitBreaker
+from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
+from tests.checkout.fixtures import FRONTEND, call, sandbox_log, sandbox_log_clear, shopper
+from tests.conftest import SandboxProcess, start_sandbox_process
+
+pytestmark = pytest.mark.django_db
+
+THRESHOLD = 3
+NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[SandboxProcess]:
+    info, proc = start_sandbox_process(["--products", "80", "--languages", "2"])
+    yield info
+    info.control("PUT", "faults", json=NO_FAULTS)
+    embedded.stop(proc)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def faults(faulty: SandboxProcess) -> Iterator[Callable[..., None]]:
+    def put(**body: Any) -> None:
+        faulty.control("PUT", "faults", json=body).raise_for_status()
+
+    yield put
+    put(**NO_FAULTS)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("fault", [{"errorRate": 1}, {"stall": True}], ids=["5xx", "stall"])
+def test_breaker_opens_fails_without_a_request_and_closes_when_centra_recovers(
+    faulty: SandboxProcess, faults: Callable[..., None], fault: dict[str, Any]
+) -> None:
+    breaker = CircuitBreaker("faults-test", failures=THRESHOLD, reset=60)
+    client = CentraClient(faulty.api, faulty.secret, connect_timeout=1, read_timeout=0.3)
+    client.breaker = breaker
+    assert "countries" in client.catalog("GET", "countries")
+    sandbox_log_clear(faulty)
+    # When Centra fails THRESHOLD times in a row
+    faults(**fault)
+    for _ in range(THRESHOLD):
+        with pytest.raises(CentraUnavailable) as info:
+            client.catalog("GET", "countries")
+        assert info.value.reason != "circuit open"
+    assert breaker.status().state == "open"
+    # Then every further call fails at once, and none of them reaches the sandbox
+    for _ in range(50):
+        with pytest.raises(CentraUnavailable, match="circuit open"):
+            client.catalog("GET", "countries")
+    if fault.get("stall"):
+        faults(**NO_FAULTS)  # a stalled request is logged when it ends
+    logged = wait_for(lambda: len(sandbox_log(faulty)) >= THRESHOLD or None, what="the log")
+    assert logged
+    assert len(sandbox_log(faulty)) == THRESHOLD
+    # When Centra answers again and the cool-down is over, one probe closes the breaker
+    faults(**NO_FAULTS)
+    breaker.reset = 0.1
+    wait_for(lambda: breaker.status().state == "half-open", what="the cool-down")
+    assert "countries" in client.catalog("GET", "countries")
+    assert breaker.status().state == "closed"
+    assert len(sandbox_log(faulty)) == THRESHOLD + 1
+
+
+@pytest.fixture
+def outage_bff(
+    scratch_redis: redis.Redis,  # noqa: F811 - the fixture imported above
+    faulty: SandboxProcess,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[CircuitBreaker]:
+    """This process's BFF on the faulty sandbox, market 1 built, short timeouts, a breaker
+    that stays open for the test unless told otherwise."""
+    monkeypatch.setattr("catalog.jobs.request_rebuild", lambda *, market, reason: None)
+    settings.CENTRA_API_URL = faulty.api
+    settings.CENTRA_SHARED_SECRET = faulty.secret
+    settings.CENTRA_CONNECT_TIMEOUT = 0.5
+    settings.CENTRA_READ_TIMEOUT = 0.5
+    settings.CENTRA_BREAKER_FAILURES = THRESHOLD
+    settings.CENTRA_BREAKER_RESET_SECONDS = 600
+    settings.FRONTEND_ORIGINS = [FRONTEND]
+    settings.RATE_LIMIT_PROXY = ""
+    settings.RATE_LIMIT_AUTH = ""
+    rebuild_market(market="1", client=CentraClient(faulty.api, faulty.secret), r=scratch_redis)
+    breaker = get_client().breaker
+    breaker.force_close()
+    health._centra_state.update(at=0.0, error=None)
+    yield breaker
+    breaker.force_close()
+    health._centra_state.update(at=0.0, error=None)
+
+
+def post(client: Client, path: str, body: Any) -> Any:
+    return client.post(
+        f"/api/checkout/{path}", json.dumps(body), content_type="application/json", **trusted()
+    )
+
+
+CONTEXT = {"market": "1", "pricelist": "2", "language": "sv"}
+
+
+def cached_reads(client: Client) -> list[tuple[Callable[[], Any], dict[str, Any]]]:
+    """A mix of catalog reads, each with its answer while Centra is up."""
+    listing = post(client, "products", {**CONTEXT, "limit": 5}).json()["products"]
+    reads: list[Callable[[], Any]] = [
+        lambda: post(client, "products", {**CONTEXT, "limit": 20}),
+        lambda: post(client, "products", {**CONTEXT, "search": "jeans", "limit": 10}),
+        lambda: post(client, "products", {**CONTEXT, "limit": 3, "skipFirst": 6}),
+        lambda: post(client, "categories", CONTEXT),
+        lambda: post(client, "uri", {**CONTEXT, "uri": listing[0]["uri"], "for": ["product"]}),
+        lambda: client.get("/api/checkout/countries"),
+        lambda: client.get("/api/checkout/languages"),
+    ]
+    for p in listing[:3]:
+        pid = p["product"]
+        reads.append(
+            lambda pid=pid: client.get(f"/api/checkout/products/{pid}", CONTEXT, **trusted())
+        )
+    answers = []
+    for read in reads:
+        resp = read()
+        assert resp.status_code == 200, resp.content
+        assert resp["X-Cache"] == "HIT"
+        answers.append((read, resp.json()))
+    return answers
+
+
+def test_an_outage_serves_the_catalog_stale_fails_checkout_closed_and_is_reported(
+    outage_bff: CircuitBreaker, faulty: SandboxProcess, faults: Callable[..., None]
+) -> None:
+    breaker = outage_bff
+    client = Client()
+    reads = cached_reads(client)
+    browser = shopper()
+    assert call(browser, "GET", "selection").status_code == 200
+    # When Centra stalls (every call to it times out)
+    faults(stall=True)
+    # Then a read of a market with no cache, and checkout calls, fail closed: 503 with errors
+    cold = post(client, "products", {"market": "3", "limit": 2})
+    assert cold.status_code == 503
+    assert cold.json() == {"errors": {"centra": "unavailable"}}
+    for _ in range(THRESHOLD - 1):  # the cold read was the first failure
+        resp = call(browser, "GET", "selection")
+        assert resp.status_code == 503
+        assert resp.json() == {"errors": {"centra": "unavailable"}}
+    # and the breaker is open: what follows fails without a request
+    assert breaker.status().state == "open"
+    added = call(browser, "POST", "items/1-1")
+    assert added.status_code == 503
+    assert set(added.json()) == {"errors"}
+    # The catalog answers every cached read from the live generation, and says STALE
+    answered = 0
+    for i in range(350):
+        read, expected = reads[i % len(reads)]
+        resp = read()
+        assert resp.status_code == 200
+        assert resp["X-Cache"] == "STALE"
+        assert resp.json() == expected
+        answered += 1
+    assert answered == 350
+    # Readiness says why it is not ready
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["errors"]["centra"].startswith("unreachable: circuit open")
+    metrics = client.get("/metrics").content.decode()
+    assert 'storefront_centra_breaker_state{breaker="centra"} 2.0' in metrics
+    assert 'storefront_centra_breaker_rejected_total{breaker="centra"}' in metrics
+    # Nothing but the calls that opened the breaker reached Centra (stalled calls are logged
+    # when they end, so release the stall first)
+    sandbox_log_clear(faulty)
+    faults(stall=False)
+    wait_for(lambda: len(sandbox_log(faulty)) >= THRESHOLD, what="the stalled calls")
+    assert len(sandbox_log(faulty)) == THRESHOLD  # the cold read and the first checkouts
+    # When Centra is back and the cool-down is over, the next call probes and closes it
+    breaker.reset = 0.1
+    wait_for(
+        lambda: call(browser, "GET", "selection").status_code == 200, what="checkout to recover"
+    )
+    assert breaker.status().state == "closed"
+    assert post(client, "products", {"market": "3", "limit": 2}).status_code == 200
+    read, expected = reads[0]
+    assert read()["X-Cache"] == "HIT"
+    health._centra_state.update(at=0.0, error=None)
+    assert client.get("/readyz").status_code == 200
