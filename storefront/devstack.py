@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             [
                 *manage,
                 "shell",
+                "--verbosity",
+                "0",
                 "-c",
                 "from django.contrib.auth import get_user_model as g; U = g(); "
                 f"U.objects.filter(username='{DEMO_ADMIN[0]}').exists() or "
