@@ -171,38 +171,42 @@ def write_products(
     Products a single-product write already touched in this generation are left as that write
     made them: it carries newer data than a rebuild that started before it. Returns how many
     were written."""
-    touched = {
-        raw.decode()
-        for raw in r.lrange(gen_key(market, generation, "changes"), 0, -1)  # type: ignore[union-attr]
-    }
-    docs_key = gen_key(market, generation, "docs")
-    recs_key = gen_key(market, generation, "recs")
+    keys = [gen_key(market, generation, part) for part in ("docs", "recs", "changes")]
     written = 0
-    batch_docs: dict[str, bytes] = {}
-    batch_recs: dict[str, bytes] = {}
+    batch: list[bytes | str] = []
 
     def flush() -> None:
-        if not batch_docs:
-            return
-        pipe = r.pipeline(transaction=False)
-        pipe.hset(docs_key, mapping=batch_docs)
-        pipe.hset(recs_key, mapping=batch_recs)
-        pipe.expire(docs_key, ttl)
-        pipe.expire(recs_key, ttl)
-        pipe.execute()
-        batch_docs.clear()
-        batch_recs.clear()
+        nonlocal written
+        if batch:
+            written += int(r.eval(_BULK_WRITE_SCRIPT, len(keys), *keys, ttl, *batch))  # type: ignore[arg-type]
+            batch.clear()
 
     for product in products:
-        if product.id in touched:
-            continue
-        batch_docs[product.id] = pack_doc(product.doc)
-        batch_recs[product.id] = encode_rec(product.rec)
-        written += 1
-        if len(batch_docs) >= WRITE_BATCH:
+        batch += [product.id, pack_doc(product.doc), encode_rec(product.rec)]
+        if len(batch) >= 3 * WRITE_BATCH:
             flush()
     flush()
     return written
+
+
+# The bulk write skips touched products in the same step as it writes: read in advance, the
+# list would miss a refresh landing while the batch is being packed, and the rebuild's older
+# copy would overwrite it.
+_BULK_WRITE_SCRIPT = """
+local touched = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do touched[id] = true end
+local written = 0
+for i = 2, #ARGV, 3 do
+  if not touched[ARGV[i]] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+    written = written + 1
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return written
+"""
 
 
 def finish_generation(

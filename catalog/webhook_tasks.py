@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 
 from catalog import invalidation, store
 from catalog.refresh import apply_events, observe_latency
@@ -18,26 +19,40 @@ RETRY_SECONDS = 5.0
 
 
 @shared_task(
+    bind=True,
     name=invalidation.FLUSH_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=240,
-    time_limit=300,
+    # The flush lock lapses after this: no flush can still be running when it does.
+    time_limit=invalidation.FLUSH_LOCK_MS // 1000,
 )
-def flush_invalidations() -> dict[str, Any]:
+def flush_invalidations(self: Task) -> dict[str, Any]:
     """Refresh everything the webhooks queued since the last flush, in one batch."""
     r = get_redis()
-    events, since = invalidation.take_pending(r)
+    # The task id: a copy redelivered after its worker died takes over its own lock.
+    owner = self.request.id or invalidation.LOCAL_OWNER
+    try:
+        events, since = invalidation.take_pending(r, owner=owner)
+    except invalidation.FlushBusy:
+        # Another flush is refreshing; what queued meanwhile is taken after it.
+        invalidation.retry_later(r, delay=float(settings.WEBHOOK_COALESCE_SECONDS))
+        return {"busy": True}
     if not events:
+        invalidation.done(r, owner=owner)
         return {}
     try:
         report = apply_events(events, r=r)
     except CentraUnavailable as e:
         log.warning("webhook refresh: Centra unavailable (%s); retrying in %ss", e, RETRY_SECONDS)
         store.mark_upstream(r=r, ok=False)
-        invalidation.retry_later(r, delay=RETRY_SECONDS)
+        invalidation.retry_later(r, delay=RETRY_SECONDS, owner=owner)
         return {"retry": RETRY_SECONDS}
-    invalidation.done(r)
+    except BaseException:
+        # Keep the events for the next flush, and do not make it wait for the lock to lapse.
+        invalidation.release(r, owner=owner)
+        raise
+    invalidation.done(r, owner=owner)
     if report.deferred:
         # A rebuild with older data is running for these markets: ask again after it.
         invalidation.queue_events(r, {"markets": report.deferred}, delay=RETRY_SECONDS)

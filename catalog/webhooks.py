@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOKS = Counter(
     "storefront_webhooks_total", "Webhook calls by outcome", ["outcome"]
-)  # outcome: accepted, duplicate, rejected-<reason>
+)  # outcome: accepted, repeat, duplicate, rejected-<reason>
 WEBHOOK_KEYS = Counter(
     "storefront_webhook_keys_total", "Type keys seen in accepted webhooks", ["key", "known"]
 )
@@ -183,7 +183,8 @@ def centra_webhook(request: HttpRequest) -> JsonResponse:
     r = get_redis()
     delivery = hashlib.sha256(str(sig.timestamp).encode() + b"." + raw).hexdigest()
     # Kept longer than the tolerance: a replay after that is refused by its timestamp anyway.
-    if not invalidation.first_delivery(r, delivery, ttl=2 * settings.WEBHOOK_TOLERANCE_SECONDS):
+    seen = invalidation.record_delivery(r, delivery, ttl=2 * settings.WEBHOOK_TOLERANCE_SECONDS)
+    if seen == invalidation.DUPLICATE:
         WEBHOOKS.labels(outcome="duplicate").inc()
         return JsonResponse({"status": "duplicate"})
     for key in events:
@@ -191,5 +192,6 @@ def centra_webhook(request: HttpRequest) -> JsonResponse:
             key=key if key in KNOWN_KEYS else "other", known=key in KNOWN_KEYS
         ).inc()
     queued = invalidation.queue_events(r, events)
-    WEBHOOKS.labels(outcome="accepted").inc()
+    # "repeat": the same bytes again, maybe a second change within Centra's one-second clock
+    WEBHOOKS.labels(outcome="accepted" if seen == invalidation.FIRST else "repeat").inc()
     return JsonResponse({"status": "accepted", "queued": queued}, status=202)

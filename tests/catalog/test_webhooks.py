@@ -7,6 +7,7 @@ import time
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -72,7 +73,11 @@ def test_a_good_webhook_is_acknowledged_fast_and_queued(client: Client, redis_cl
     assert pending(redis_client) == {"products": ["1", "6"], "categories": ["1"]}
 
 
-def test_a_replayed_delivery_is_acknowledged_once(client: Client, redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_delivery_is_acknowledged_once(
+    client: Client, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A replay after the refresh, later than a genuine second change could have been sent
+    monkeypatch.setattr(invalidation, "REPEAT_WINDOW_SECONDS", 0.0)
     body = body_for({"products": ["7"]})
     sig = signed(body)
     assert post(client, body, sig).status_code == 202  # type: ignore[attr-defined]
@@ -82,6 +87,32 @@ def test_a_replayed_delivery_is_acknowledged_once(client: Client, redis_client) 
     assert again.status_code == 200  # type: ignore[attr-defined]
     assert again.json() == {"status": "duplicate"}  # type: ignore[attr-defined]
     assert pending(redis_client) == {}
+
+
+def test_a_copy_while_the_first_is_pending_adds_nothing(client: Client, redis_client) -> None:  # type: ignore[no-untyped-def]
+    body = body_for({"products": ["8"]})
+    sig = signed(body)
+    assert post(client, body, sig).status_code == 202  # type: ignore[attr-defined]
+    again = post(client, body, sig)
+    assert again.json() == {"status": "duplicate"}  # type: ignore[attr-defined]
+    assert invalidation.take_pending(redis_client)[0] == {"products": ["8"]}
+
+
+def test_a_same_second_copy_after_the_refresh_took_the_first_is_refreshed_again(
+    client: Client, redis_client: redis.Redis
+) -> None:
+    # Two changes of product 9 within one second of Centra's clock: byte-identical calls. The
+    # first was taken (its fetch may precede the second change), so the second is queued.
+    body = body_for({"products": ["9"]})
+    sig = signed(body)
+    assert post(client, body, sig).status_code == 202  # type: ignore[attr-defined]
+    assert invalidation.take_pending(redis_client)[0] == {"products": ["9"]}
+    invalidation.done(redis_client)
+    second = post(client, body, sig)
+    assert second.status_code == 202  # type: ignore[attr-defined]
+    assert pending(redis_client) == {"products": ["9"]}
+    # a third copy while the second is pending is a duplicate
+    assert post(client, body, sig).json() == {"status": "duplicate"}  # type: ignore[attr-defined]
 
 
 def test_rotated_secrets_are_all_accepted(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
@@ -206,6 +237,32 @@ def test_taken_events_survive_a_crashed_flush(client: Client, redis_client) -> N
     assert since_again == since  # the oldest receipt time is kept
     invalidation.done(redis_client)
     assert invalidation.take_pending(redis_client) == ({}, None)
+
+
+def test_one_flush_at_a_time(client: Client, redis_client) -> None:  # type: ignore[no-untyped-def]
+    # A flush (task "a") is refreshing product 1 when the next event and flush ("b") come
+    first = body_for({"products": ["1"]})
+    assert post(client, first, signed(first)).status_code == 202  # type: ignore[attr-defined]
+    assert invalidation.take_pending(redis_client, owner="a")[0] == {"products": ["1"]}
+    second = body_for({"products": ["2"]})
+    assert post(client, second, signed(second)).status_code == 202  # type: ignore[attr-defined]
+    # "b" takes nothing (it would refresh product 1 a second time) and keeps product 2 queued
+    with pytest.raises(invalidation.FlushBusy):
+        invalidation.take_pending(redis_client, owner="b")
+    assert pending(redis_client) == {"products": ["2"]}
+    # "a" redelivered after its worker died takes over its own sets at once
+    assert invalidation.take_pending(redis_client, owner="a")[0] == {"products": ["1", "2"]}
+    invalidation.done(redis_client, owner="a")
+    assert invalidation.take_pending(redis_client, owner="b") == ({}, None)
+
+
+def test_a_failed_flush_frees_the_next_one(redis_client) -> None:  # type: ignore[no-untyped-def]
+    invalidation.queue_events(redis_client, {"products": ["3"]})
+    assert invalidation.take_pending(redis_client, owner="a")[0] == {"products": ["3"]}
+    invalidation.release(redis_client, owner="a")
+    # the events are kept, and another flush takes them without waiting for the lock to lapse
+    assert invalidation.take_pending(redis_client, owner="b")[0] == {"products": ["3"]}
+    invalidation.done(redis_client, owner="b")
 
 
 # -- hostile input: the parsers never raise anything but WebhookError --------------------------
