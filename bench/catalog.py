@@ -44,11 +44,13 @@ import redis
 import requests
 
 from bench.load import Request, Stats, json_request, run
+from bench.results import read_section, write_section
 from storefront import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-shared-secret"
 RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADING = "# Catalog benchmarks"
 COMMAND = ".venv/bin/python -m bench.catalog"
 
 
@@ -726,13 +728,11 @@ def history_row(report: Report) -> str:
 
 
 def previous_history(path: Path) -> list[str]:
-    """The run history rows of the results file being replaced."""
-    if not path.exists():
+    """The run history rows of the catalog section being replaced."""
+    section = read_section(HEADING, path)
+    if "## Run history" not in section:
         return []
-    text = path.read_text()
-    if "## Run history" not in text:
-        return []
-    tail = text.split("## Run history", 1)[1]
+    tail = section.split("## Run history", 1)[1]
     return [ln for ln in tail.splitlines() if ln.startswith("| 20")]
 
 
@@ -812,7 +812,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(report, history)
     print("\n" + text)
     if not args.quick or args.out != str(RESULTS):
-        out.write_text(text)
+        write_section(HEADING, text, out)
         log(f"written to {args.out}")
     return 0
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import write_section
 from storefront import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +207,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
 def report(figures: dict[str, object], command: str) -> str:
     f = figures
     lines = [
-        "## Checkout proxy overhead (issue 6)",
+        "# Checkout proxy overhead (issue 6)",
         "",
         f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.python_implementation()} {platform.python_version()}, "
@@ -252,8 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(json.dumps(figures, indent=2))
     if args.write:
-        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write("\n" + text)
+        write_section(text.splitlines()[0], text)
     return 0 if figures["target_met"] else 1
 
 

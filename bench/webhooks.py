@@ -48,6 +48,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
 os.environ.setdefault("DJANGO_DEBUG", "false")  # as the BFF under gunicorn runs
 
 # (catalog.invalidation reads Django settings when used; the module is named above)
+from bench.results import write_section
 from catalog import invalidation
 from tests.catalog.webhook_stack import WEBHOOK_SECRET, Stack, wait_for, webhook_stack
 
@@ -573,15 +574,7 @@ def render(rep: Report, args: argparse.Namespace) -> str:
 
 
 def write_results(section: str) -> None:
-    """Append the section at the end of RESULTS.md, replacing this benchmark's previous one
-    (the file is re-read just before writing: other benchmarks write the rest of it)."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    start = text.find(HEADING + "\n")
-    if start >= 0:
-        following = text.find("\n# ", start + len(HEADING))
-        text = text[:start] + (text[following + 1 :] if following >= 0 else "")
-    text = text.rstrip("\n") + "\n\n" if text.strip() else ""
-    RESULTS.write_text(text + section, encoding="utf-8")
+    write_section(HEADING, section)
 
 
 def _out_of_time(signum: int, frame: object) -> None:
