@@ -258,33 +258,8 @@ def rebuild_all(report: Report, env: dict[str, str], sandbox: str, redis_url: st
 
 def start_gunicorn(procs: Processes, env: dict[str, str], workdir: Path) -> str:
     port = embedded.free_port()
-    out = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 - the child owns it
-    proc = procs.add(
-        "gunicorn",
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "storefront.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        ),
-    )
-    url = f"http://127.0.0.1:{port}"
-    embedded.wait_for_http(f"{url}/healthz", proc=proc)
-    return url
+    procs.add("gunicorn", embedded.start_gunicorn(port, env, log_path=workdir / "gunicorn.log"))
+    return f"http://127.0.0.1:{port}"
 
 
 def listing_bodies(bff: str, count: int = 12) -> list[dict[str, Any]]:

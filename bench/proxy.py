@@ -106,25 +106,7 @@ def start_bff(redis_url: str, sandbox_port: int) -> tuple[int, subprocess.Popen[
         "LOG_LEVEL": "WARNING",
         "STOREFRONT_VAR_DIR": tempfile.mkdtemp(prefix="bench-proxy-var-"),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "8",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    embedded.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
+    proc = embedded.start_gunicorn(port, env)
     return port, proc
 
 

@@ -114,33 +114,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         # gunicorn, as in production: it passes the raw request URI the checkout proxy needs.
-        web = subprocess.Popen(
-            [
-                py,
-                "-m",
-                "gunicorn",
-                "storefront.wsgi",
-                "--bind",
-                f"127.0.0.1:{args.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
+        web = embedded.start_gunicorn(args.port, env, log_path=var / "web.log", cwd=ROOT)
         procs.append(("web", web))
-        embedded.wait_for_http(f"{web_url}/healthz", proc=web)
         subprocess.run([*manage, "catalog_rebuild"], env=env, check=False, cwd=ROOT)
         print(
             f"\n  storefront is up: {web_url}/\n"
             f"  admin: {web_url}/admin/ (user {DEMO_ADMIN[0]}, password {DEMO_ADMIN[1]})\n"
-            f"  logs: var/worker.log, var/sandbox.log\n  Ctrl-C stops everything.\n",
+            f"  logs: var/web.log, var/worker.log, var/sandbox.log\n  Ctrl-C stops everything.\n",
             flush=True,
         )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -131,3 +131,44 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+def start_gunicorn(
+    port: int,
+    env: dict[str, str],
+    *,
+    log_path: Path | None = None,
+    workers: int = 2,
+    threads: int = 8,
+    extra_args: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """The BFF under gunicorn (gthread workers, as in production) on 127.0.0.1; returns once
+    ``/healthz`` answers. Used by the dev runner, the tests that need a real server (the raw
+    request URI, several processes) and the benchmarks."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - child owns it
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+            *extra_args,
+        ],
+        env=env,
+        cwd=cwd or Path(__file__).resolve().parent.parent,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+    return proc

@@ -281,32 +281,15 @@ def _celery_app(url: str) -> Celery:
 def _start_gunicorn(
     port: int, env: dict[str, str], *, workers: int, threads: int
 ) -> subprocess.Popen[bytes]:
-    log = open(ARTIFACTS / f"gunicorn-webhooks-{port}.log", "ab")  # noqa: SIM115 - child owns it
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            # The bench's 200 concurrent posts queue in the listen backlog, not refused.
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    return embedded.start_gunicorn(
+        port,
+        env,
+        log_path=ARTIFACTS / f"gunicorn-webhooks-{port}.log",
+        workers=workers,
+        threads=threads,
+        # The bench's 200 concurrent posts queue in the listen backlog, not refused.
+        extra_args=["--backlog", "2048"],
     )
-    embedded.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
-    return proc
 
 
 def _start_worker(env: dict[str, str], app: Celery, name: str) -> subprocess.Popen[bytes]:

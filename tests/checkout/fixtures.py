@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -130,27 +129,14 @@ class BffServer:
 def start_gunicorn(env: dict[str, str], workers: int = 2, threads: int = 8) -> tuple[int, Any]:
     port = embedded.free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"gunicorn-proxy-{port}.log", "ab")  # noqa: SIM115 - child owns it
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--access-logfile",
-            "-",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    proc = embedded.start_gunicorn(
+        port,
+        env,
+        log_path=ARTIFACTS / f"gunicorn-proxy-{port}.log",
+        workers=workers,
+        threads=threads,
+        extra_args=["--access-logfile", "-"],
     )
-    embedded.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
     return port, proc
 
 

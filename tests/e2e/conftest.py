@@ -7,8 +7,6 @@ the real rebuild service, so gunicorn's workers read exactly what a deployed BFF
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,31 +81,11 @@ def shop(redis_url: str, sandbox: SandboxProcess, e2e_cache: str) -> Iterator[Sh
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CATALOG_REBUILD_CRON="off",
     )
-    log = open(ARTIFACTS / f"gunicorn-e2e-{port}.log", "ab")  # noqa: SIM115 - the child owns it
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    proc = embedded.start_gunicorn(
+        port, env, log_path=ARTIFACTS / f"gunicorn-e2e-{port}.log", workers=1, threads=4
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        embedded.wait_for_http(f"{url}/healthz", proc=proc)
-        yield Shop(url=url, redis_url=e2e_cache)
+        yield Shop(url=f"http://127.0.0.1:{port}", redis_url=e2e_cache)
     finally:
         embedded.stop(proc)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ from storefront import embedded
 from tests.checkout.fixtures import catalog
 from tests.checkout.test_pages import build_cache, cache_url
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
-from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -72,28 +70,9 @@ def serve_own_shop(redis_url: str, db: int, name: str) -> Iterator[OwnShop]:
             RATE_LIMIT_PROXY="",
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log = open(ARTIFACTS / f"gunicorn-{name}-{port}.log", "ab")  # noqa: SIM115 - child's
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "storefront.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        proc = embedded.start_gunicorn(
+            port, env, log_path=ARTIFACTS / f"gunicorn-{name}-{port}.log", threads=4
         )
-        embedded.wait_for_http(f"{url}/healthz", proc=proc)
         yield OwnShop(url=url, sandbox=sandbox)
     finally:
         embedded.stop(proc)
