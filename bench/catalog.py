@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-shared-secret"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEADING = "# Catalog benchmarks"
+# What the BFF's settings use unless CATALOG_PAGE_SIZE says otherwise.
+PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "1000"))
 COMMAND = ".venv/bin/python -m bench.catalog"
 
 
@@ -619,13 +621,14 @@ def render(report: Report, history: list[str]) -> str:
         "## Full rebuild",
         "",
         f"`manage.py catalog_rebuild --wait` with one worker process per market (`--concurrency "
-        f"{z.markets}`), sandbox at latency 0, page size 500: **{report.rebuild_seconds:.1f} s** "
+        f"{z.markets}`), sandbox at latency 0, page size {PAGE_SIZE}: "
+        f"**{report.rebuild_seconds:.1f} s** "
         "from the command's start (Django start-up included) to the last flip.",
         "",
         f"Upstream floor: the sandbox alone serves the same pages (same parallelism, answers "
         f"read but not parsed) in **{report.upstream_floor_seconds:.1f} s**. The sandbox is a "
-        "single Python process that computes every page (a 500-product page with "
-        "`relatedProducts` is about 4 MB of JSON), so on this machine it, not the BFF, sets "
+        f"single Python process that computes every page (a {PAGE_SIZE}-product page with "
+        "`relatedProducts` is several MB of JSON), so on this machine it, not the BFF, sets "
         "most of the rebuild's time.",
         "",
         "| market | products | pages | build s |",
