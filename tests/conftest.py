@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -132,8 +133,11 @@ def worker_env(redis_url: str, sandbox: SandboxProcess, **extra: str) -> dict[st
     }
 
 
-def start_worker(env: dict[str, str], name: str = "worker") -> subprocess.Popen[bytes]:
-    """A real Celery worker process; returns once it has answered a ping task."""
+def start_worker(
+    env: dict[str, str], name: str = "worker", app: Any = None
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker process; returns once it has answered a ping task. ``app`` is the
+    Celery app whose broker the ping goes to (the session's by default)."""
     import sys
 
     from storefront.celery import app as celery_app
@@ -163,9 +167,8 @@ def start_worker(env: dict[str, str], name: str = "worker") -> subprocess.Popen[
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    result = celery_app.send_task("storefront.ping")
     try:
-        assert result.get(timeout=60) == "pong"
+        assert (app or celery_app).send_task("storefront.ping").get(timeout=60) == "pong"
     except Exception:
         embedded.stop(proc)
         raise

@@ -30,6 +30,7 @@ import requests
 from celery import Celery
 
 from storefront import embedded
+from tests.conftest import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SECRET = "webhook-stack-shared-secret"
@@ -292,42 +293,6 @@ def _start_gunicorn(
     )
 
 
-def _start_worker(env: dict[str, str], app: Celery, name: str) -> subprocess.Popen[bytes]:
-    """A real worker on the stack's broker; returns once it has answered a ping. (As
-    ``tests.conftest.start_worker``, whose ping goes to the session's broker instead.)"""
-    log = open(ARTIFACTS / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "storefront",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "2",
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{name}-%h-{os.getpid()}",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        assert app.send_task("storefront.ping").get(timeout=60) == "pong"
-    except Exception:
-        embedded.stop(proc)
-        raise
-    return proc
-
-
 @contextmanager
 def webhook_stack(
     name: str,
@@ -388,7 +353,7 @@ def webhook_stack(
         cleanup.callback(embedded.stop, gunicorn)
         app = _celery_app(url)
         cleanup.callback(app.close)
-        worker = _start_worker(full_env, app, f"worker-{name}")
+        worker = start_worker(full_env, f"worker-{name}", app)
         cleanup.callback(embedded.stop, worker, 20)
         r = redis.Redis.from_url(url)
         cleanup.callback(r.close)
