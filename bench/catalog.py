@@ -295,6 +295,24 @@ def listing_bodies(bff: str, count: int = 12) -> list[dict[str, Any]]:
     return bodies
 
 
+def page_requests(bff: str, count: int = 300) -> tuple[list[Request], list[Request]]:
+    """HTML pages as a browser asks for them: product pages by their uri, and category pages
+    filtered by their most common brand (the page shows every facet with counts)."""
+    s = requests.Session()
+    data = s.post(f"{bff}/api/checkout/products", json={"limit": count}, timeout=60).json()
+    html = {"Accept": "text/html"}
+    products: list[Request] = [("GET", "/" + p["uri"], None, html) for p in data["products"]]
+    categories = {
+        c["category"]: c["uri"]
+        for c in s.get(f"{bff}/api/checkout/categories").json()["categories"]
+    }
+    listings: list[Request] = [
+        ("GET", f"/{categories[b['categories'][0]]}?brand={b['brands'][0]}", None, html)
+        for b in listing_bodies(bff)
+    ]
+    return products, listings
+
+
 def product_ids(bff: str, count: int = 1000) -> list[str]:
     data = requests.post(f"{bff}/api/checkout/products", json={"limit": count}, timeout=60).json()
     ids = [str(p["product"]) for p in data["products"]]
@@ -370,14 +388,18 @@ def measure_http(report: Report, bff: str, source: str, slow: str, sizes: Sizes)
     product: list[Request] = [json_request("GET", f"/api/checkout/products/{p}") for p in ids]
     listing: list[Request] = [json_request("POST", "/api/checkout/products", b) for b in bodies]
 
+    product_page, category_page = page_requests(bff)
+
     log("warming up (each gunicorn worker loads the market's index once)")
-    for reqs in (hello, product, listing):
+    for reqs in (hello, product, listing, product_page, category_page):
         run("warm-up", bff, reqs, 400, concurrency=8, check=ok)
 
     plan: list[tuple[str, str, list[Request], int, int, bool]] = [
         ("hello (floor)", bff, hello, sizes.seq, 1, False),
         ("GET products/{id}, BFF cache", bff, product, sizes.seq, 1, False),
         ("listing, BFF cache", bff, listing, sizes.seq, 1, False),
+        ("product page (HTML)", bff, product_page, sizes.seq, 1, False),
+        ("category page with facets (HTML)", bff, category_page, sizes.seq, 1, False),
         ("GET products/{id}, sandbox 100 ms", slow, product, sizes.slow_seq, 1, True),
         ("listing, sandbox 100 ms", slow, listing, sizes.slow_seq, 1, True),
         ("hello (floor) x8", bff, hello, sizes.conc, 8, False),
@@ -533,6 +555,8 @@ def render(report: Report, history: list[str]) -> str:
     hello = s["hello (floor)"].p50
     prod = s["GET products/{id}, BFF cache"].p50
     listing = s["listing, BFF cache"].p50
+    product_page = s["product page (HTML)"].p50
+    category_page = s["category page with facets (HTML)"].p50
     slow_prod = s["GET products/{id}, sandbox 100 ms"].p50
     slow_listing = s["listing, sandbox 100 ms"].p50
     service = statistics.median(report.inproc_ms["listing: products_query service call"])
@@ -585,6 +609,10 @@ def render(report: Report, history: list[str]) -> str:
         f"{verdict(per_product == 0)} |",
         f"| Redis memory with 10 pricelists at most 1.2x that with 1 | used_memory "
         f"**{mem_ratio:.2f}x**; catalog keys {keys_ratio:.2f}x | {verdict(mem_ratio <= 1.2)} |",
+        f"| (issue 5) product page HTML median at most 3x the floor | {product_page:.2f} ms = "
+        f"**{product_page / hello:.2f}x** | {verdict(product_page <= 3 * hello)} |",
+        f"| (issue 5) category page with facets at most 5x the floor | {category_page:.2f} ms "
+        f"= **{category_page / hello:.2f}x** | {verdict(category_page <= 5 * hello)} |",
         "",
         "## Latency over HTTP",
         "",
