@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 from django.http import HttpRequest
+from kombu.exceptions import OperationalError
 
 from catalog import fetch, projection, store
 from catalog.documents import ShopMeta, document_pieces
@@ -198,8 +199,9 @@ def _request_rebuild(market: str, reason: str) -> None:
 
     try:
         request_rebuild(market=market, reason=reason)
-    except Exception:
-        # A failed enqueue must not fail the read it rides on; the next cold read asks again.
+    except (redis.RedisError, OperationalError, RuntimeError):
+        # Redis or the broker down, or too much contention for the single-flight key: a
+        # failed enqueue must not fail the read it rides on; the next cold read asks again.
         log.exception("catalog: requesting a rebuild of %s failed", market)
 
 

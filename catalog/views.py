@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -46,7 +47,7 @@ def _error_cache_state(exc: Exception) -> str:
         return MISS
     try:
         return STALE if store.upstream_down(r=get_redis()) else HIT
-    except Exception:
+    except redis.RedisError:  # the header is a hint; an error answer must not become a 500
         return MISS
 
 

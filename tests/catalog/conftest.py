@@ -22,6 +22,7 @@ from catalog import services, store
 from catalog.rebuild import RebuildResult, market_ids, rebuild_market
 from storefront.centra import get_client
 from tests.conftest import SandboxProcess
+from tests.support import without_token  # noqa: F401 - re-exported to test modules
 
 API_KEY = "test-storefront-api-key"
 CATALOG_TEST_DB = 5
@@ -91,12 +92,6 @@ def scratch_redis(redis_url: str, settings: Any) -> Iterator[redis.Redis]:
 
 def trusted() -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {API_KEY}"}
-
-
-def without_token(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {k: v for k, v in body.items() if k != "token"}
-    return body
 
 
 def sandbox_call(

@@ -16,6 +16,7 @@ from django.test import Client
 
 from tests.catalog.conftest import BuiltCache, sandbox_call, trusted, without_token
 from tests.conftest import SandboxProcess
+from tests.support import first_difference
 
 SEED = 20250601
 REQUESTS = 300
@@ -37,28 +38,6 @@ class World:
     categories: list[dict[str, Any]]
     facets: dict[str, list[str]]
     products: list[dict[str, Any]]  # market 1, pricelist all, language en
-
-
-def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
-    if type(a) is not type(b):
-        return f"{path}: {a!r:.200} != {b!r:.200}"
-    if isinstance(a, dict):
-        for key in list(a) + [k for k in b if k not in a]:
-            if key not in a or key not in b:
-                return f"{path}.{key}: only in {'bff' if key in a else 'sandbox'}"
-            found = first_difference(a[key], b[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} items != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path}: {a!r:.200} != {b!r:.200}"
 
 
 def world(sandbox: SandboxProcess) -> World:

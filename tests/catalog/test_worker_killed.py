@@ -15,8 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,23 +27,10 @@ import redis
 from catalog import jobs
 from storefront import embedded
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-
-
-def wait_for(
-    predicate: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.1, what: str = ""
-) -> T:
-    """Poll until ``predicate()`` is truthy and return it; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
-        time.sleep(interval)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from celery import Celery
 
 from storefront import embedded
 from tests.conftest import start_worker
+from tests.support import first_difference, wait_for, without_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SECRET = "webhook-stack-shared-secret"
@@ -43,49 +44,6 @@ T = TypeVar("T")
 
 # Keys that say work is still on its way (see catalog.invalidation and catalog.jobs).
 _QUEUE_PATTERNS = ("{webhooks}:pending:*", "{webhooks}:processing:*", "{webhooks}:scheduled")
-
-
-def wait_for(
-    predicate: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.02, what: str = ""
-) -> T:
-    """Poll until ``predicate()`` is truthy and return it; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
-        time.sleep(interval)
-
-
-def without_token(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {k: v for k, v in body.items() if k != "token"}
-    return body
-
-
-def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
-    """Where two JSON values first differ (None when equal), for readable failures."""
-    if type(a) is not type(b):
-        return f"{path}: {a!r:.200} != {b!r:.200}"
-    if isinstance(a, dict):
-        for key in list(a) + [k for k in b if k not in a]:
-            if key not in a or key not in b:
-                return f"{path}.{key}: only in {'bff' if key in a else 'sandbox'}"
-            found = first_difference(a[key], b[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} items != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path}: {a!r:.200} != {b!r:.200}"
 
 
 @dataclass

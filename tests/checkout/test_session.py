@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,14 +21,7 @@ from tests.checkout.fixtures import (
     shopper,
 )
 from tests.checkout.test_purchase import form_of, payment_body
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.01)
+from tests.support import wait_for
 
 
 def test_the_token_cookie_is_set_on_the_first_call(sandbox: Any) -> None:

@@ -10,7 +10,6 @@ Through the whole outage the catalog answers every cached read from the live gen
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from storefront.circuit import CircuitBreaker
 from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
 from tests.checkout.fixtures import FRONTEND, call, sandbox_log, sandbox_log_clear, shopper
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,17 +47,6 @@ def faults(faulty: SandboxProcess) -> Iterator[Callable[..., None]]:
 
     yield put
     put(**NO_FAULTS)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("fault", [{"errorRate": 1}, {"stall": True}], ids=["5xx", "stall"])
