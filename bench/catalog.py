@@ -44,7 +44,7 @@ import redis
 import requests
 
 from bench.load import Request, Stats, json_request, run
-from bench.results import read_section, write_section
+from bench.results import history_rows, write_section
 from storefront import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -733,15 +733,6 @@ def history_row(report: Report) -> str:
     )
 
 
-def previous_history(path: Path) -> list[str]:
-    """The run history rows of the catalog section being replaced."""
-    section = read_section(HEADING, path)
-    if "## Run history" not in section:
-        return []
-    tail = section.split("## Run history", 1)[1]
-    return [ln for ln in tail.splitlines() if ln.startswith("| 20")]
-
-
 def _out_of_time(signum: int, frame: object) -> None:
     raise TimeoutError("the benchmark ran out of time (--max-seconds)")
 
@@ -814,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop_all()
     report.load_after = os.getloadavg()
     out = Path(args.out)
-    history = [*previous_history(out), history_row(report)]
+    history = [*history_rows(HEADING, out), history_row(report)]
     text = render(report, history)
     print("\n" + text)
     if not args.quick or args.out != str(RESULTS):

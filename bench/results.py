@@ -43,3 +43,13 @@ def write_section(heading: str, section: str, path: Path = RESULTS) -> None:
         rest = text[end:]
         text = text[:start] + section + ("\n" + rest if rest else "")
     path.write_text(text, encoding="utf-8")
+
+
+def history_rows(heading: str, path: Path = RESULTS) -> list[str]:
+    """The rows of the ``## Run history`` table of the section being replaced (each starts
+    with the run's date, ``| 20..``), so a benchmark can keep them and add its own."""
+    section = read_section(heading, path)
+    if "## Run history" not in section:
+        return []
+    tail = section.split("## Run history", 1)[1]
+    return [ln for ln in tail.splitlines() if ln.startswith("| 20")]

@@ -62,8 +62,10 @@ def _call(call: ProxyCall, token: str | None, client: CentraClient) -> ProxyResu
             route.method, call.match.path, json=call.body, token=token, headers=call.headers
         )
     except CentraRejected as e:
-        return ProxyResult(status=e.status, body=e.body, token=e.token)
-    return ProxyResult(status=answer.status, body=answer.data, token=answer.token)
+        return ProxyResult(status=e.status, body=e.body, token=e.token, content=e.content)
+    return ProxyResult(
+        status=answer.status, body=answer.data, token=answer.token, content=answer.content
+    )
 
 
 def _refuse_while_paying(token: str, redis_client: redis.Redis) -> None:

@@ -20,7 +20,6 @@ passed in by each app's view (``forward``); this module knows HTTP, not Centra s
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -40,7 +39,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.api import ApiError
-from storefront.centra import JsonDict, build_path
+from storefront.centra import JsonDict, build_path, parse_json
 from storefront.clientip import client_ip, rate_limit_subject
 from storefront.cors import normalise_origin
 from storefront.ratelimit import parse_rate, rate_limit_hit
@@ -49,6 +48,7 @@ from storefront.redis_client import get_redis
 log = logging.getLogger(__name__)
 
 PROXY_PREFIX = "/api/checkout/"
+JSON = "application/json"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PARAMETER_LENGTH = 256
 
@@ -242,7 +242,7 @@ def session_token(request: HttpRequest) -> SessionToken:
     return SessionToken(None, "none")
 
 
-def set_token_cookie(response: Response, token: str) -> None:
+def set_token_cookie(response: HttpResponse, token: str) -> None:
     response.set_cookie(
         settings.CHECKOUT_TOKEN_COOKIE,
         token,
@@ -364,11 +364,8 @@ def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
     if not raw.strip() or not route.mutates:
         return None
 
-    def no_constants(name: str) -> Any:
-        raise ValueError(name)  # NaN and Infinity are not JSON and cannot be sent on
-
     try:
-        data = json.loads(raw, parse_constant=no_constants)
+        data = parse_json(raw)  # strict: UTF-8, no NaN/Infinity (they could not be sent on)
     except (ValueError, RecursionError):
         raise ProxyError(400, {"body": "malformed JSON"}) from None
     if not isinstance(data, dict):
@@ -395,6 +392,9 @@ class ProxyResult:
     status: int
     body: JsonDict
     token: str | None  # the token of Centra's answer, to follow when it changed
+    # Centra's answer byte for byte (strict UTF-8 JSON that parsed as ``body``), passed on as
+    # it is; None for an answer of ours, which is encoded from ``body``.
+    content: bytes | None = None
 
 
 Forward = Callable[..., ProxyResult]  # forward(*, call: ProxyCall) -> ProxyResult
@@ -417,10 +417,14 @@ def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
     )
 
 
-def proxy_response(call: ProxyCall, result: ProxyResult) -> Response:
-    """Centra's status and JSON unchanged; of its headers none (ours are added), and the
-    cookie follows the token when Centra issued a new one."""
-    response = Response(result.body, status=result.status)
+def proxy_response(call: ProxyCall, result: ProxyResult) -> HttpResponse:
+    """Centra's status and JSON unchanged (its very bytes); of its headers none (ours are
+    added), and the cookie follows the token when Centra issued a new one."""
+    response: HttpResponse
+    if result.content is not None:
+        response = HttpResponse(result.content, status=result.status, content_type=JSON)
+    else:
+        response = Response(result.body, status=result.status)
     if (
         call.token.source != "header"
         and result.token
@@ -522,13 +526,13 @@ class ProxyView(ProxyBaseView):
     routes: ClassVar[Sequence[Route]] = ()
     forward: ClassVar[Forward]
 
-    def proxy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def proxy(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         call = proxy_call(request._request, self.routes)
         return proxy_response(call, type(self).forward(call=call))
 
     get = post = put = delete = patch = head = proxy
 
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
         return self.proxy(request, *args, **kwargs)
 
 

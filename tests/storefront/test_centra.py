@@ -6,6 +6,7 @@ served by tiny real HTTP servers on loopback rather than by mocking ``requests``
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -197,8 +198,44 @@ def test_injected_5xx_is_unavailable_with_the_status() -> None:
         embedded.stop(proc)  # type: ignore[arg-type]
 
 
+# Answers with a JSON content type that a strict parser must refuse, so that what the client
+# accepts can be passed on byte for byte (storefront.centra.parse_json).
+NOT_STRICT_JSON = {
+    "nan": b'{"price": NaN}',
+    "infinity": b'{"price": -Infinity}',
+    "bom": b'\xef\xbb\xbf{"a": 1}',
+    "latin1": '{"name": "caf\u00e9"}'.encode("latin-1"),
+    "utf16": '{"a": 1}'.encode("utf-16"),
+}
+# Sent exactly as it is: spacing, key order and escapes are Centra's, not ours.
+AS_SENT = b'{ "b" : 1,"a":"\\u00e9 \xc3\xa9 \\u2028",  "c": [1.50, 2e3] }\n'
+
+
 class _Odd(BaseHTTPRequestHandler):
+    def _json(self, body: bytes, *headers: tuple[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self) -> None:
+        name = self.path.rsplit("/", 1)[-1]
+        if name in NOT_STRICT_JSON:
+            return self._json(NOT_STRICT_JSON[name])
+        if name == "as-sent":
+            return self._json(AS_SENT)
+        if name == "cookie":
+            # Sets a cookie, and says which one it was sent (a load balancer's affinity cookie
+            # is the real-world case).
+            sent = self.headers.get("Cookie")
+            return self._json(
+                json.dumps({"cookieSent": sent}).encode(),
+                ("Set-Cookie", "AWSALB=shopper-a; Path=/"),
+                ("Set-Cookie", "PHPSESSID=shopper-a; Path=/; HttpOnly"),
+            )
         if self.path.endswith("redirect"):
             self.send_response(302)
             self.send_header("Location", "http://127.0.0.1:9/elsewhere")
@@ -247,3 +284,29 @@ def test_requests_exceptions_never_reach_callers(odd_server: str) -> None:
         pytest.fail("a requests exception escaped the client")
     except CentraUnavailable:
         pass
+
+
+@pytest.mark.parametrize("path", sorted(NOT_STRICT_JSON))
+def test_json_that_could_not_be_passed_on_as_it_is_is_unavailable(
+    odd_server: str, path: str
+) -> None:
+    """NaN/Infinity, a BOM or another encoding than UTF-8: not JSON to a browser's parser."""
+    client = CentraClient(odd_server, "x")
+    with pytest.raises(CentraUnavailable, match="not JSON"):
+        client.request("GET", path)
+
+
+def test_the_answer_is_kept_byte_for_byte(odd_server: str) -> None:
+    answer = CentraClient(odd_server, "x").request("GET", "as-sent")
+    assert answer.content == AS_SENT
+    assert answer.data == {"b": 1, "a": "\u00e9 \u00e9 \u2028", "c": [1.5, 2000.0]}
+
+
+def test_cookies_of_one_answer_never_ride_along_on_the_next_call(odd_server: str) -> None:
+    """One client serves every shopper: a cookie Centra (or a load balancer) sets for one
+    shopper's call must not be sent with the next shopper's."""
+    client = CentraClient(odd_server, "x")
+    first = client.request("GET", "cookie", token="shopper-a-token")
+    second = client.request("GET", "cookie", token="shopper-b-token")
+    assert first.data == second.data == {"cookieSent": None}
+    assert len(client.session.cookies) == 0

@@ -9,6 +9,8 @@ import logging
 import uuid
 from typing import Any
 
+import requests
+
 from tests.checkout import fixtures
 from tests.checkout.fixtures import (
     BffServer,
@@ -142,6 +144,21 @@ def test_centra_response_headers_are_not_copied(use_own_sandbox: Any) -> None:
     assert "Server" not in resp  # the sandbox's "CentraSandbox/1.0"
     assert resp["Content-Type"] == "application/json"
     assert resp["Cache-Control"] == "no-store"
+
+
+def test_centra_answers_pass_byte_for_byte(use_own_sandbox: Any) -> None:
+    """Centra's JSON is passed on as Centra sent it, success and 4xx alike: the very bytes a
+    frontend would get from Centra directly for the same call."""
+    token = call(shopper(), "GET", "selection").json()["token"]
+    direct = requests.Session()
+    direct.headers.update({"API-token": token, "Accept": "application/json"})
+    for method, path in [("GET", "selection"), ("POST", "items/999999999-1")]:
+        through = call(shopper(), method, path, HTTP_API_TOKEN=token)
+        upstream = direct.request(method, use_own_sandbox.api + path, timeout=30)
+        assert through.status_code == upstream.status_code
+        assert through.content == upstream.content
+    assert through.status_code == 404
+    assert "errors" in through.json()
 
 
 def every_proxied_call(sandbox: Any) -> list[tuple[str, str, Any, dict[str, str]]]:
