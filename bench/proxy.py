@@ -194,19 +194,28 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def code_version() -> str:
-    """The commit measured (``-dirty`` with uncommitted changes), for the run history."""
+    """The commit measured, ``-dirty`` when code has uncommitted changes (this file's own
+    figures in RESULTS.md do not count), for the run history."""
     try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=10,
             check=True,
-        )
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":!bench/RESULTS.md"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
-    return out.stdout.strip() or "?"
+    return (head or "?") + ("-dirty" if changes else "")
 
 
 def history_row(f: dict[str, Any]) -> str:
