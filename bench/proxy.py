@@ -193,26 +193,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+
+
 def code_version() -> str:
     """The commit measured, ``-dirty`` when code has uncommitted changes (this file's own
     figures in RESULTS.md do not count), for the run history."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--", ".", ":!bench/RESULTS.md"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        head = _git("rev-parse", "--short", "HEAD")
+        changes = _git("status", "--porcelain", "--", ".", ":!bench/RESULTS.md")
     except (OSError, subprocess.SubprocessError):
         return "?"
     return (head or "?") + ("-dirty" if changes else "")
