@@ -43,6 +43,7 @@ from catalog.page_context import PageContext, choice_from_form, page_context, st
 from catalog.routing import Listing, Page
 from storefront.api import ApiError
 from storefront.centra import CentraError
+from storefront.context import visitor_chose
 
 log = logging.getLogger(__name__)
 
@@ -257,4 +258,15 @@ def choose_context(request: HttpRequest) -> HttpResponseBase:
     response = HttpResponseRedirect(choice.next, status=303)
     response["Cache-Control"] = "no-store"
     store_choice(request, response, choice)
+    if choice.country:
+        # Listeners (the checkout) may set cookies of their own; the picker works regardless.
+        for receiver, error in visitor_chose.send_robust(
+            sender=None,
+            request=request,
+            response=response,
+            country=choice.country,
+            language=choice.language,
+        ):
+            if isinstance(error, Exception):
+                log.error("picker: %r failed: %r", receiver, error)
     return response

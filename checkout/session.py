@@ -238,7 +238,7 @@ def selection_follow(
 def follow_visitor_choice(
     request: HttpRequest, response: HttpResponseBase, *, country: str, language: str | None
 ) -> None:
-    """A hook for the country/language picker (``catalog.pages.choose_context``): when the
+    """For the country/language picker (``catalog.pages.choose_context``): when the
     visitor already has a Centra session, move it to the new country (and language) at once,
     so the bag count in the header is right on the next page (Centra drops lines that cannot
     be bought in the new country). The pages of the bag and checkout also do this on their own
@@ -252,3 +252,16 @@ def follow_visitor_choice(
     except SessionUnavailable:
         return
     session.apply(response)
+
+
+def selection_follows_choice(
+    sender: object,
+    *,
+    request: HttpRequest,
+    response: HttpResponseBase,
+    country: str,
+    language: str | None,
+    **kwargs: Any,
+) -> None:
+    """The receiver of ``storefront.context.visitor_chose`` (connected in ``CheckoutConfig``)."""
+    follow_visitor_choice(request, response, country=country, language=language)

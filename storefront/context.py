@@ -24,11 +24,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 from storefront.api import ApiError
 
 ALL_PRICELISTS = "all"
+
+# Sent by the shop's country/language picker once the choice is stored on the response:
+# ``visitor_chose.send_robust(sender=None, request=..., response=..., country=..., language=...)``
+# (``country``: two letters; ``language``: a code of the shop, or None). The checkout listens
+# to move the visitor's Centra selection along; the catalog, which sends it, knows no checkout.
+visitor_chose = Signal()
 
 
 class Defaults(Protocol):

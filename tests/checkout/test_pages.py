@@ -404,6 +404,40 @@ def test_the_bag_follows_the_visitors_country(shop: SandboxProcess) -> None:
     assert selection["selection"]["currency"] == "EUR"
 
 
+def test_the_picker_moves_centras_selection_at_once(shop: SandboxProcess) -> None:
+    """Before any bag page renders: the header's bag count is right on the very next page."""
+    # Given a bag made in Sweden
+    client = shopper()
+    bag_with(client, shop)
+    token = client.cookies["centra_token"].value
+
+    # When the visitor picks Germany
+    picked = client.post(
+        "/_/context", {"country": "DE", "language": "de", "next": "/"}, HTTP_ORIGIN=OWN
+    )
+
+    # Then Centra's selection is German already, and the picker's answer carries the bag count
+    assert picked.status_code == 303
+    selection = requests.get(shop.api + "selection", headers={"API-token": token}, timeout=10)
+    assert selection.json()["location"]["country"] == "DE"
+    assert selection.json()["selection"]["currency"] == "EUR"
+    assert picked.cookies["cart_count"].value == "1"
+
+
+def test_the_picker_works_when_centra_does_not(
+    shop: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = shopper()
+    bag_with(client, shop)
+    fresh_clients(monkeypatch)
+    shop.control("PUT", "faults", json={"errorRate": 1})
+    picked = client.post(
+        "/_/context", {"country": "DE", "language": "de", "next": "/"}, HTTP_ORIGIN=OWN
+    )
+    assert picked.status_code == 303
+    assert picked.cookies["country"].value == "DE"
+
+
 def test_the_pickers_hook_moves_an_existing_session_at_once(shop: SandboxProcess) -> None:
     """checkout.session.follow_visitor_choice, for catalog.pages.choose_context to call."""
     # Given a shopper with a bag made in Sweden
