@@ -40,12 +40,15 @@ from django.http import (
     HttpResponseBase,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 
 from catalog.page_context import Choice, PageContext, page_context, store_choice
@@ -61,7 +64,7 @@ from checkout.session import (
 )
 from storefront.api import ApiError
 from storefront.centra import CentraError, JsonDict
-from storefront.proxy import ProxyError, SessionToken, origin_check
+from storefront.proxy import JSON, ProxyError, SessionToken, origin_check
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +297,37 @@ def _plain_unavailable(language: str) -> HttpResponse:
 def forbidden_page(frame: Frame) -> HttpResponse:
     return frame.render(
         "checkout/forbidden.html", {}, title="Not allowed", kind="error", status=403
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
+    """``CSRF_FAILURE_VIEW``: a form came back without a valid CSRF token, most often a page
+    left open past its token or a browser that blocks our cookies. The view the form was for
+    did not run, so nothing changed; the shopper gets a page of the shop that says so and
+    what to do, in their language. The admin keeps Django's own page; a JSON caller gets an
+    ``errors`` object."""
+    log.info("CSRF refused %s %s: %s", request.method, request.path, reason)
+    if request.path.startswith(reverse("admin:index")):
+        return django_csrf_failure(request, reason)
+    if "json" in request.headers.get("Accept", "") or request.content_type == JSON:
+        errors = {"csrf": "the form's token is missing or expired: reload the page"}
+        return JsonResponse({"errors": errors}, status=403)
+    return _expired_form(request)
+
+
+@shopper_page("POST", "PUT", "PATCH", "DELETE")
+def _expired_form(frame: Frame) -> HttpResponse:
+    referer = frame.request.headers.get("Referer", "")
+    own = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={frame.request.get_host()}, require_https=frame.request.is_secure()
+    )
+    back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if own and referer else "/"
+    return frame.render(
+        "checkout/expired.html",
+        {"back": back or "/"},
+        title="Please try again",
+        kind="error",
+        status=403,
     )
 
 

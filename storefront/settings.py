@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = FRONTEND_ORIGINS
+# A stale form token: a shop page in the shopper's language (the admin keeps Django's own).
+CSRF_FAILURE_VIEW = "checkout.pages.csrf_failure"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

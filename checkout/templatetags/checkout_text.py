@@ -122,6 +122,13 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Not allowed": "Inte tillåtet",
         "This request was refused": "Begäran nekades",
+        "This page was open a long time, so the form could not be sent. Nothing was changed.": (
+            "Sidan var öppen länge, så vi kunde inte skicka formuläret. Inget har ändrats."
+        ),
+        "If it happens again, please check that your browser accepts cookies from our shop.": (
+            "Om det händer igen, kontrollera att din webbläsare tillåter cookies från vår butik."
+        ),
+        "Back to the page": "Tillbaka till sidan",
         "For your safety we only accept this form from our own pages.": (
             "För din säkerhet tar vi bara emot formuläret från våra egna sidor."
         ),
@@ -313,6 +320,15 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Not allowed": "Nicht erlaubt",
         "This request was refused": "Diese Anfrage wurde abgelehnt",
+        "This page was open a long time, so the form could not be sent. Nothing was changed.": (
+            "Die Seite war lange geöffnet, daher konnten wir das Formular nicht senden. "
+            "Es wurde nichts geändert."
+        ),
+        "If it happens again, please check that your browser accepts cookies from our shop.": (
+            "Wenn das wieder passiert, prüfe bitte, ob dein Browser Cookies von unserem Shop "
+            "zulässt."
+        ),
+        "Back to the page": "Zurück zur Seite",
         "For your safety we only accept this form from our own pages.": (
             "Zu deiner Sicherheit nehmen wir dieses Formular nur von unseren eigenen Seiten an."
         ),

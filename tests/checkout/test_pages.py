@@ -810,3 +810,52 @@ def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
         redis.Redis.from_url(url).flushdb()
         services.snapshots.clear()
         store.forget_local_state()
+
+
+# -- a stale form ---------------------------------------------------------------------------------
+
+
+def test_a_form_without_a_valid_token_gets_a_shop_page_and_changes_nothing(
+    shop: SandboxProcess,
+) -> None:
+    # Given a bag, and a page that was left open until its form token no longer counts
+    client = shopper()
+    bag_with(client, shop)
+    strict = Client(enforce_csrf_checks=True, HTTP_ORIGIN=OWN)
+    strict.cookies = client.cookies
+    sandbox_log_clear(shop)
+
+    # When its form is sent
+    page = strict.post(
+        "/cart/vouchers/remove",
+        {"voucher": "PERCENT10", "csrfmiddlewaretoken": "stale"},
+        HTTP_REFERER=OWN + "/cart?from=menu",
+    )
+
+    # Then the shopper sees a page of the shop, in Swedish, that says what to do
+    body = assert_shopper_page(page, 403)
+    words = visible(page)
+    assert "Försök igen" in words
+    assert "Inget har ändrats." in words
+    assert 'href="/cart?from=menu"' in body
+    assert "CSRF" not in words  # not Django's page
+    # And nothing reached Centra
+    assert not [e for e in sandbox_log(shop) if e["method"] != "GET"]
+
+
+def test_a_stale_form_from_elsewhere_links_home_and_json_callers_get_errors(
+    shop: SandboxProcess,
+) -> None:
+    strict = Client(enforce_csrf_checks=True, HTTP_ORIGIN=OWN)
+    page = strict.post("/cart/vouchers/remove", {}, HTTP_REFERER="https://evil.example/x")
+    assert 'href="/"' in assert_shopper_page(page, 403)
+    answer = strict.post("/cart/vouchers/remove", {}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 403
+    assert "csrf" in answer.json()["errors"]
+
+
+def test_the_admin_keeps_djangos_csrf_page(db: Any) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.post("/admin/login/", {"username": "a", "password": "b"})
+    assert page.status_code == 403
+    assert "CSRF verification failed" in text(page)
