@@ -321,7 +321,7 @@ def _expired_form(frame: Frame) -> HttpResponse:
     own = url_has_allowed_host_and_scheme(
         referer, allowed_hosts={frame.request.get_host()}, require_https=frame.request.is_secure()
     )
-    back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if own and referer else "/"
+    back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if own else ""
     return frame.render(
         "checkout/expired.html",
         {"back": back or "/"},

@@ -67,9 +67,7 @@ class CentraUnavailable(CentraError):
 class CentraRejected(CentraError):
     """Centra answered 4xx. ``body`` is its JSON answer (with ``errors``), to pass through."""
 
-    def __init__(
-        self, status: int, body: JsonDict, token: str | None = None, content: bytes | None = None
-    ) -> None:
+    def __init__(self, status: int, body: JsonDict, token: str | None, *, content: bytes) -> None:
         errors = body.get("errors")
         self.errors: JsonDict = errors if isinstance(errors, dict) else {"centra": "rejected"}
         super().__init__(f"Centra answered {status}: {sorted(self.errors)}")
@@ -122,10 +120,10 @@ def parse_json(content: bytes) -> Any:
 class CentraResponse:
     status: int
     data: JsonDict
-    headers: Mapping[str, str] = field(default_factory=dict)
     # The answer as Centra sent it: UTF-8 JSON that parsed as ``data``. A proxy passes these
     # bytes on instead of encoding ``data`` again.
-    content: bytes | None = None
+    content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def token(self) -> str | None:

@@ -393,8 +393,8 @@ class ProxyResult:
     body: JsonDict
     token: str | None  # the token of Centra's answer, to follow when it changed
     # Centra's answer byte for byte (strict UTF-8 JSON that parsed as ``body``), passed on as
-    # it is; None for an answer of ours, which is encoded from ``body``.
-    content: bytes | None = None
+    # it is; ``body`` is for reading (token, bag count), never encoded again.
+    content: bytes
 
 
 Forward = Callable[..., ProxyResult]  # forward(*, call: ProxyCall) -> ProxyResult
@@ -420,11 +420,7 @@ def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
 def proxy_response(call: ProxyCall, result: ProxyResult) -> HttpResponse:
     """Centra's status and JSON unchanged (its very bytes); of its headers none (ours are
     added), and the cookie follows the token when Centra issued a new one."""
-    response: HttpResponse
-    if result.content is not None:
-        response = HttpResponse(result.content, status=result.status, content_type=JSON)
-    else:
-        response = Response(result.body, status=result.status)
+    response = HttpResponse(result.content, status=result.status, content_type=JSON)
     if (
         call.token.source != "header"
         and result.token
