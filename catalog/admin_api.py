@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from catalog import jobs
 from storefront.api import ApiError
 from storefront.schema import ErrorBody
+from storefront.stafflogin import StaffBasicAuthentication
 
 # Every staff call may be refused: 401 without credentials, 403 for a non-staff user.
 AUTH_ERRORS = {401: ErrorBody, 403: ErrorBody}
@@ -32,7 +33,7 @@ class RebuildRequest(serializers.Serializer[dict[str, str]]):
 
 class StaffApiView(APIView):
     # Basic first: its WWW-Authenticate challenge is what turns "not logged in" into a 401.
-    authentication_classes = [BasicAuthentication, SessionAuthentication]
+    authentication_classes = [StaffBasicAuthentication, SessionAuthentication]
     permission_classes = [IsAdminUser]
 
 

@@ -14,7 +14,12 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from storefront.centra import CentraRejected, CentraUnavailable, UnsafePathParameter
+from storefront.centra import (
+    CentraRejected,
+    CentraTimeout,
+    CentraUnavailable,
+    UnsafePathParameter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(errors_body(exc.errors), status=exc.status_code)
     if isinstance(exc, CentraRejected):
         return Response(exc.body, status=exc.status)
+    if isinstance(exc, CentraTimeout):
+        log.warning("Centra did not answer in time: %s", exc.reason)
+        return Response(errors_body({"centra": "timeout"}), status=504)
     if isinstance(exc, CentraUnavailable):
         log.warning("Centra unavailable: %s", exc.reason)
         return Response(errors_body({"centra": "unavailable"}), status=503)

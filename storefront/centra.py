@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import http.cookiejar
-import json
 import logging
 import threading
 import time
@@ -40,6 +39,7 @@ from requests.adapters import HTTPAdapter
 from storefront import metrics
 from storefront.circuit import CircuitBreaker, CircuitOpen
 from storefront.correlation import current_correlation_id, new_correlation_id
+from storefront.jsonio import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,12 @@ class CentraUnavailable(CentraError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class CentraTimeout(CentraUnavailable):
+    """The request was sent and no answer came in time: Centra may or may not have done it.
+    A caller must not repeat a mutation on its own; it re-reads the state (``GET selection``)
+    and lets the shopper decide. Answered as 504 ``{"errors": {"centra": "timeout"}}``."""
 
 
 class CentraRejected(CentraError):
@@ -103,17 +109,6 @@ def build_path(template: str, **params: str) -> str:
     """``build_path("vouchers/{voucher}", voucher="TEST+CODE")`` -> ``vouchers/TEST%2BCODE``."""
     encoded = {k: path_segment(v, k) for k, v in params.items()}
     return template.format(**encoded)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_json(content: bytes) -> Any:
-    """Strict JSON: UTF-8 (no BOM, no other encoding) and no ``NaN``/``Infinity``, so that what
-    parses here can be passed on byte for byte as ``application/json``. Raises ValueError
-    (``UnicodeDecodeError`` is one)."""
-    return json.loads(content.decode("utf-8"), parse_constant=_no_constants)
 
 
 @dataclass(frozen=True)
@@ -226,9 +221,12 @@ class CentraClient:
                 timeout=self.timeout if read_timeout is None else (self.timeout[0], read_timeout),
                 allow_redirects=False,
             )
-        except requests.Timeout:
+        except requests.ConnectTimeout:  # nothing was sent: Centra did nothing
+            metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="connect-timeout").inc()
+            raise CentraUnavailable(f"{method} {path}: could not connect in time") from None
+        except requests.Timeout:  # sent, and no answer in time: the outcome is unknown
             metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="timeout").inc()
-            raise CentraUnavailable(f"{method} {path}: timed out") from None
+            raise CentraTimeout(f"{method} {path}: timed out") from None
         except requests.RequestException as e:
             metrics.UPSTREAM_ERRORS.labels(endpoint=endpoint, reason="network").inc()
             raise CentraUnavailable(f"{method} {path}: {type(e).__name__}") from None

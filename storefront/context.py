@@ -20,6 +20,7 @@ The shop set-up comes in as the :class:`Shop` protocol so this module needs no c
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,8 +29,12 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 
 from storefront.api import ApiError
+from storefront.locations import SessionLocation, session_location
 
 ALL_PRICELISTS = "all"
+# What a Centra session token may look like (Centra's are 32 hex digits; this admits other
+# installations' and the sandbox's). Anything else is never passed on or looked up.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 
 # Sent by the shop's country/language picker once the choice is stored on the response:
 # ``visitor_chose.send_robust(sender=None, request=..., response=..., country=..., language=...)``
@@ -79,11 +84,27 @@ def is_trusted(request: HttpRequest) -> bool:
     raise ApiError(401, {"authorization": "invalid API key"})
 
 
+def accept_token(accept: str) -> str | None:
+    """Centra's ``Accept: */*; api-token=...`` form, which spares browsers a preflight."""
+    for part in accept.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "api-token" and value.strip():
+            return value.strip()
+    return None
+
+
 def visitor_token(request: HttpRequest) -> str | None:
-    token = request.headers.get("API-token") or request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
-    if not token or token.strip().lower() == "none":
+    """The caller's Centra session token: the ``API-token`` header, its ``Accept`` form, or the
+    shopper's cookie; None for none, ``none`` (Centra's "no session") or a malformed one."""
+    token = (
+        request.headers.get("API-token")
+        or accept_token(request.headers.get("Accept", ""))
+        or request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
+    )
+    if not token:
         return None
-    return token.strip()
+    token = token.strip()
+    return token if TOKEN_PATTERN.fullmatch(token) else None
 
 
 def _country_code(value: str | None, shop: Shop) -> str | None:
@@ -117,11 +138,23 @@ def _param_str(params: dict[str, Any], key: str) -> str:
 
 
 def resolve_context(
-    request: HttpRequest, *, shop: Shop, params: dict[str, Any], trusted: bool | None = None
+    request: HttpRequest,
+    *,
+    shop: Shop,
+    params: dict[str, Any],
+    trusted: bool | None = None,
+    follow_session: bool = True,
 ) -> VisitorContext:
-    """The context of this request. ``params`` is the JSON body (POST) or the query (GET)."""
+    """The context of this request. ``params`` is the JSON body (POST) or the query (GET).
+
+    With ``follow_session`` (the Centra-compatible API), a caller holding a Centra session
+    token is answered in that session's country, market, pricelist and language, as Centra
+    answers it; the shop's HTML pages pass False and follow the visitor's cookies, which the
+    country picker keeps in step with the session, so that a page depends only on its URL and
+    those cookies (what an edge cache keys on)."""
     if trusted is None:
         trusted = is_trusted(request)
+    token = visitor_token(request)
     country = visitor_country(request, shop)
     defaults = shop.country_defaults(country)
     if defaults is None:
@@ -130,6 +163,11 @@ def resolve_context(
     chosen_language = request.COOKIES.get(settings.LANGUAGE_COOKIE)
     if chosen_language and shop.has_language(chosen_language):
         language = chosen_language
+    session = session_location(token) if token and follow_session else None
+    if session is not None:
+        country, market, pricelist, language = _session_context(
+            session, shop, fallback=(country, market, pricelist, language)
+        )
     if trusted:
         errors: dict[str, str] = {}
         if params.get("market") is not None:
@@ -152,5 +190,28 @@ def resolve_context(
         language=language,
         country=country,
         trusted=trusted,
-        token=visitor_token(request),
+        token=token,
     )
+
+
+def _session_context(
+    session: SessionLocation, shop: Shop, *, fallback: tuple[str, str, str, str]
+) -> tuple[str, str, str, str]:
+    """(country, market, pricelist, language) of a Centra session, each checked against the
+    shop; the seeds' answers name no market or pricelist, so the country's defaults fill in."""
+    country, market, pricelist, language = fallback
+    defaults = shop.country_defaults(session.country) if session.country else None
+    if defaults is not None and session.country:
+        country, market, pricelist, language = (
+            session.country.upper(),
+            defaults.market,
+            defaults.pricelist,
+            defaults.language,
+        )
+    if session.market and shop.has_market(session.market):
+        market = session.market
+    if session.pricelist and shop.has_pricelist(session.pricelist):
+        pricelist = session.pricelist
+    if session.language and shop.has_language(session.language):
+        language = session.language
+    return country, market, pricelist, language

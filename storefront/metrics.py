@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -27,7 +29,25 @@ UPSTREAM_ERRORS = Counter(
 )
 
 
+def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
+    """None when this caller may read the metrics (see METRICS_TOKEN in settings)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        if settings.PRODUCTION:
+            return JsonResponse({"errors": {"endpoint": "not found"}}, status=404)
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    response = JsonResponse({"errors": {"authorization": "metrics token required"}}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return response
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    refusal = _metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

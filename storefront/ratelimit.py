@@ -71,3 +71,18 @@ def rate_limit_hit(
 
 def rate_limit_reset(*, redis_client: redis.Redis, scope: str, subject: str) -> None:
     redis_client.delete(_key(scope, subject))
+
+
+def rate_limit_peek(
+    *, redis_client: redis.Redis, scope: str, subject: str, rate: Rate
+) -> int | None:
+    """Like :func:`rate_limit_hit`, without counting: None while the subject is under its limit,
+    else the seconds until its window ends."""
+    key = _key(scope, subject)
+    pipe = redis_client.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.ttl(key)
+    count, ttl = pipe.execute()
+    if count is not None and int(count) >= rate.limit:
+        return max(1, int(ttl))
+    return None

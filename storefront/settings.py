@@ -85,6 +85,17 @@ CHECKOUT_LOCK_WAIT_SECONDS = env_float("CHECKOUT_LOCK_WAIT_SECONDS", 10.0)
 # Centra (reads of an existing session are left to the edge: no Redis call on the hot path).
 RATE_LIMIT_AUTH = env_str("RATE_LIMIT_AUTH", "10/minute")
 RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
+# Staff credentials (the admin's login form and HTTP Basic on the staff API): failed attempts
+# per client address and per username; past it every attempt is a 429 until the window ends,
+# the right password too, so guessing costs the attacker time instead of the BFF CPU.
+RATE_LIMIT_STAFF_LOGIN = env_str("RATE_LIMIT_STAFF_LOGIN", "5/15minutes")
+
+# -- operator endpoints ---------------------------------------------------------------------------
+# /metrics: open in development; in production only with "Authorization: Bearer METRICS_TOKEN"
+# (unset there: /metrics is not served at all). /bench/hello, the benchmarks' floor, exists only
+# with BENCH_ENDPOINTS=true (the benchmarks set it).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -93,6 +104,11 @@ CATALOG_MAX_BODY_BYTES = env_int("CATALOG_MAX_BODY_BYTES", 64 * 1024)
 CATALOG_GRACE_SECONDS = env_int("CATALOG_GRACE_SECONDS", 600)
 CATALOG_REBUILD_CRON = env_str("CATALOG_REBUILD_CRON", "30 3 * * *")
 CATALOG_REBUILD_LOCK_SECONDS = env_int("CATALOG_REBUILD_LOCK_SECONDS", 1800)
+# A rebuild that would lose more than this share of the live generation's products fails
+# instead of flipping (catalog/rebuild.py); 1 turns the check off.
+CATALOG_MAX_PRODUCT_LOSS = env_float("CATALOG_MAX_PRODUCT_LOSS", 0.5)
+if not 0 <= CATALOG_MAX_PRODUCT_LOSS <= 1:
+    raise ImproperlyConfigured("CATALOG_MAX_PRODUCT_LOSS must be between 0 and 1")
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
@@ -175,6 +191,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "storefront.stafflogin.StaffLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -20,6 +20,10 @@ import requests
 from storefront import embedded
 
 SECRET = "test-shared-secret"
+# Which Centra the sandbox speaks in this run: "oas" (today's Checkout API, the default) or
+# "seeds" (the older examples). Every sandbox a test starts inherits it from the environment;
+# .ci/run runs the suite once per dialect.
+DIALECT = os.environ.get("SANDBOX_DIALECT", "oas")
 ARTIFACTS = Path(
     os.environ.get(
         "TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
@@ -63,6 +67,12 @@ def start_sandbox_process(
         port, secret, extra_args or [], log_path=ARTIFACTS / f"sandbox-{port}.log"
     )
     return SandboxProcess(url=f"http://127.0.0.1:{port}", secret=secret, port=port), proc
+
+
+@pytest.fixture(scope="session")
+def sandbox_dialect() -> str:
+    """The dialect every sandbox of this run speaks ("oas" or "seeds")."""
+    return DIALECT
 
 
 @pytest.fixture(scope="session")
