@@ -27,8 +27,9 @@ from accounts.forms import (
     reset_form,
 )
 from accounts.routes import ACCOUNT_ROUTES
+from checkout import shapes
 from checkout.forms import Form
-from checkout.pages import Frame, Notice, order_of, shopper_page
+from checkout.pages import Frame, Notice, order_view, shopper_page
 from checkout.session import SessionAnswer
 from storefront.centra import JsonDict
 
@@ -335,13 +336,11 @@ def orders(frame: Frame) -> HttpResponseBase:
     )
     if not answer.ok:
         return _to_login(frame, frame.request.get_full_path())
-    products = {
-        str(p.get("product")): p for p in answer.body.get("products") or [] if isinstance(p, dict)
-    }
-    listed = [order_of(o, products) for o in answer.body.get("orders") or [] if isinstance(o, dict)]
-    paging = answer.body.get("ordersPaging")
-    total = paging.get("totalSize") if isinstance(paging, dict) else None
-    total = total if isinstance(total, int) else len(listed)
+    products = shapes.products_by_id(answer.body)
+    listed = [order_view(o, products) for o in shapes.orders_of(answer.body)]
+    total = shapes.orders_total(answer.body)
+    if total is None:
+        total = len(listed)
     pages = max(1, math.ceil(total / ORDERS_PAGE_SIZE))
     base = reverse("account-orders")
     return frame.render(

@@ -18,6 +18,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from checkout.shapes import field_required, field_visible
+
 MAX_CHARS = 200  # Centra's limit on names, addresses and comments
 
 # -- Centra's errors in our words ---------------------------------------------------------------
@@ -284,13 +286,18 @@ def address_fields(
 
 
 def payment_address_form(payment_fields: Any, *, countries: Any, country: str) -> Form:
+    """The address fields of Centra's ``paymentFields``, less those it marks ``visible:
+    false`` and the yes/no ones (today's Centra lists the newsletter here: a checkbox of the
+    checkout's choices, not an address line)."""
     spec = payment_fields.get("address") if isinstance(payment_fields, dict) else None
-    spec = spec if isinstance(spec, dict) else {}
+    spec = {
+        name: rule
+        for name, rule in (spec if isinstance(spec, dict) else {}).items()
+        if field_visible(rule) and not (isinstance(rule, dict) and rule.get("type") == "boolean")
+    }
     if not spec:  # Centra asked nothing: the country is still needed for the prices
         spec = {"country": {"required": True}}
-    required = {
-        name: bool(isinstance(rule, dict) and rule.get("required")) for name, rule in spec.items()
-    }
+    required = {name: field_required(rule) for name, rule in spec.items()}
     return Form(
         *address_fields(spec.keys(), required=required, countries=countries, country=country)
     )

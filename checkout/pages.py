@@ -54,12 +54,12 @@ from django.views.decorators.csrf import csrf_exempt
 from catalog.page_context import Choice, PageContext, page_context, store_choice
 from catalog.pages import SHOP_NAME
 from catalog.routing import navigation_get, uri_path
+from checkout import shapes
 from checkout.forms import Field, Form, Option, error_text, flat_errors, payment_address_form
 from checkout.session import (
     SessionAnswer,
     SessionUnavailable,
     ShopperSession,
-    location_of,
     selection_follow,
 )
 from storefront.api import ApiError
@@ -400,47 +400,29 @@ def _money(value: Any) -> str:
     return value if isinstance(value, str) and value else ""
 
 
-def _products(body: JsonDict) -> dict[str, JsonDict]:
-    products = body.get("products")
-    return {
-        str(p.get("product")): p
-        for p in (products if isinstance(products, list) else [])
-        if isinstance(p, dict)
-    }
-
-
-def _image(product: JsonDict) -> str:
-    media = product.get("media")
-    if isinstance(media, dict):
-        for images in media.values():
-            if isinstance(images, list) and images and isinstance(images[0], str):
-                return images[0]
-    return ""
-
-
 def basket_of(data: JsonDict, products: Mapping[str, JsonDict]) -> Basket:
-    """``data``: a selection, or an order (a receipt, an entry of the orders list)."""
+    """``data``: a selection, or an order (a receipt, an entry of the orders list);
+    ``products``: the seeds' top-level products of the answer (today's lines carry their own,
+    see :mod:`checkout.shapes`)."""
     lines = []
-    for it in data.get("items") or []:
-        if not isinstance(it, dict):
-            continue
-        product = products.get(str(it.get("product")), {})
+    for it in shapes.as_list(data.get("items")):
         before = _money(it.get("priceEachBeforeDiscount"))
         price = _money(it.get("priceEach"))
         quantity = it.get("quantity")
+        uri = shapes.line_uri(it, products)
         lines.append(
             Line(
                 line=_text(it.get("line")),
                 item=_text(it.get("item")),
-                name=_text(it.get("productName")) or _text(product.get("name")),
-                brand=_text(it.get("brandName")),
+                name=shapes.line_name(it, products),
+                brand=shapes.line_brand(it, products),
                 size=_text(it.get("size")),
                 quantity=quantity if isinstance(quantity, int) else 0,
                 price=price,
                 before=before if it.get("anyDiscount") and before != price else "",
                 total=_money(it.get("totalPrice")),
-                image=_image(product),
-                url=uri_path(product["uri"]) if isinstance(product.get("uri"), str) else "",
+                image=shapes.line_image(it, products),
+                url=uri_path(uri) if uri else "",
             )
         )
     discounts = data.get("discounts") if isinstance(data.get("discounts"), dict) else {}
@@ -468,7 +450,7 @@ def basket_of(data: JsonDict, products: Mapping[str, JsonDict]) -> Basket:
             grand=_money(t.get("grandTotalPrice")),
             quantity=quantity if isinstance(quantity, int) else sum(li.quantity for li in lines),
         ),
-        currency=_text(data.get("currency")),
+        currency=shapes.currency_code(data),
         shipping_name=_text(data.get("shippingMethodName")),
         payment_name=_text(data.get("paymentMethodName")),
     )
@@ -499,10 +481,11 @@ def _tracking_url(value: Any) -> str:
     return url if urlsplit(url).scheme in {"http", "https"} else ""
 
 
-def order_of(data: JsonDict, products: Mapping[str, JsonDict]) -> OrderView:
+def order_view(data: JsonDict, products: Mapping[str, JsonDict]) -> OrderView:
+    """What a page shows of an order (found in an answer by :func:`shapes.order_of`)."""
     address = data.get("address")
     return OrderView(
-        number=_text(data.get("order")),
+        number=shapes.id_text(data.get("order")),
         date=_text(data.get("date")),
         status=_text(data.get("statusDescription")) or _text(data.get("status")),
         basket=basket_of(data, products),
@@ -521,24 +504,23 @@ def order_of(data: JsonDict, products: Mapping[str, JsonDict]) -> OrderView:
     )
 
 
-def _line_names(selection: JsonDict) -> dict[str, tuple[str, str]]:
-    """item -> (product name, size) of a selection's lines."""
+def _line_names(answer: SessionAnswer) -> dict[str, tuple[str, str]]:
+    """item -> (product name, size) of the lines of an answer's selection."""
+    products = shapes.products_by_id(answer.body)
     return {
-        str(it.get("item")): (_text(it.get("productName")), _text(it.get("size")))
-        for it in selection.get("items") or []
-        if isinstance(it, dict)
+        str(it.get("item")): (shapes.line_name(it, products), _text(it.get("size")))
+        for it in shapes.as_list(answer.selection.get("items"))
     }
 
 
 def removed_lines(before: SessionAnswer, after: SessionAnswer) -> list[dict[str, Any]]:
     """The lines of ``before`` that ``after`` no longer has (a country that does not sell them)."""
-    kept = {
-        str(it.get("line")) for it in after.selection.get("items") or [] if isinstance(it, dict)
-    }
+    kept = {str(it.get("line")) for it in shapes.as_list(after.selection.get("items"))}
+    products = shapes.products_by_id(before.body)
     return [
-        {"name": _text(it.get("productName")), "size": _text(it.get("size"))}
-        for it in before.selection.get("items") or []
-        if isinstance(it, dict) and str(it.get("line")) not in kept
+        {"name": shapes.line_name(it, products), "size": _text(it.get("size"))}
+        for it in shapes.as_list(before.selection.get("items"))
+        if str(it.get("line")) not in kept
     ]
 
 
@@ -584,7 +566,7 @@ def voucher_form() -> Form:
 def _cart_page(
     frame: Frame, answer: SessionAnswer | None, voucher: Form | None = None, status: int = 200
 ) -> HttpResponse:
-    basket = basket_of(answer.selection, _products(answer.body)) if answer else None
+    basket = basket_of(answer.selection, shapes.products_by_id(answer.body)) if answer else None
     return frame.render(
         "checkout/cart.html",
         {
@@ -720,14 +702,12 @@ def _method_options(methods: Any, key: str) -> list[Option]:
 
 def checkout_form(answer: SessionAnswer, data: Mapping[str, Any] | None = None) -> CheckoutForm:
     body, selection = answer.body, answer.selection
-    session_country, _ = location_of(body)
     posted_country = str((data or {}).get("country", "")).strip().upper()
-    fields = body.get("paymentFields") if isinstance(body.get("paymentFields"), dict) else {}
-    fields = fields or {}
+    fields = shapes.as_dict(body.get("paymentFields"))
     address = payment_address_form(
         fields,
         countries=body.get("countries"),
-        country=posted_country or session_country or "",
+        country=posted_country or shapes.session_country(body) or "",
     )
     shipping = Field("shippingMethod", "Delivery", "radio", required=True, updates=True)
     shipping.options = _method_options(body.get("shippingMethods"), "shippingMethod")
@@ -736,7 +716,9 @@ def checkout_form(answer: SessionAnswer, data: Mapping[str, Any] | None = None) 
     payment.options = _method_options(body.get("paymentMethods"), "paymentMethod")
     payment.choose(_text(selection.get("paymentMethod")))
     choices = [shipping, payment]
-    if "newsletter" in fields:
+    # The seeds ask for the newsletter beside the address; today's Centra inside it.
+    newsletter = fields.get("newsletter", shapes.as_dict(fields.get("address")).get("newsletter"))
+    if newsletter is not None and shapes.field_visible(newsletter):
         choices.append(Field("newsletter", "Send me the newsletter", "checkbox"))
     terms = fields.get("termsAndConditions")
     choices.append(
@@ -768,7 +750,7 @@ def _checkout_page(
     return frame.render(
         "checkout/checkout.html",
         {
-            "basket": basket_of(answer.selection, _products(answer.body)),
+            "basket": basket_of(answer.selection, shapes.products_by_id(answer.body)),
             "form": form,
             "logged_in": answer.logged_in,
         },
@@ -820,9 +802,8 @@ def _apply_choices(
     payment = form.choices["paymentMethod"].value
     if payment and payment != selection.get("paymentMethod"):
         calls.append(("PUT", "payment-methods/{id}", {"id": payment}))
-    country_now, _ = location_of(answer.body)
-    location = answer.body.get("location") if isinstance(answer.body.get("location"), dict) else {}
-    state_now = _text((location or {}).get("state"))
+    country_now = shapes.session_country(answer.body)
+    state_now = shapes.session_state(answer.body)
     country = form.address.value("country") if "country" in form.address else ""
     state = form.address.value("state") if "state" in form.address else ""
     if country and (country != country_now or (state and state != state_now)):
@@ -902,21 +883,19 @@ def _pay(frame: Frame, before: SessionAnswer, form: CheckoutForm) -> HttpRespons
                 kind="checkout",
                 here=reverse("checkout"),
             )
-    elif action == "success" or isinstance(answer.body.get("order"), str):
+    elif action == "success" or shapes.order_number(answer.body):
         return frame.redirect(reverse("checkout-receipt"))
     log.warning("payment: an answer we cannot act on (action %r)", action)
     raise SessionUnavailable("payment answer without a usable action")
 
 
 def _sold_out_notice(before: SessionAnswer, answer: SessionAnswer) -> Notice:
-    names = _line_names(before.selection)
-    products = _products(answer.body)
+    names = _line_names(before)
+    products = shapes.products_by_id(answer.body)
     lines = []
-    for u in answer.body.get("unavailable") or []:
-        if not isinstance(u, dict):
-            continue
+    for u in shapes.as_list(answer.body.get("unavailable")):
         name, size = names.get(str(u.get("item")), ("", ""))
-        name = name or _text(products.get(str(u.get("product")), {}).get("name"))
+        name = name or shapes.line_name(u, products)
         available = u.get("available")
         lines.append(
             {
@@ -995,7 +974,7 @@ def _echo_page(frame: Frame) -> HttpResponse:
 def _payment_result(frame: Frame) -> HttpResponseBase:
     fields = provider_fields(frame.request)
     answer = frame.session.call("POST", "payment-result", body={"paymentMethodFields": fields})
-    if answer.ok and isinstance(answer.body.get("order"), str):
+    if answer.ok and shapes.order_number(answer.body):
         return frame.redirect(reverse("checkout-receipt"))
     if answer.status == 409:
         # The same return is being confirmed by another request (a double submit).
@@ -1028,13 +1007,14 @@ def receipt(frame: Frame) -> HttpResponseBase:
     if not frame.session.started:
         return _no_receipt(frame)
     answer = frame.session.call("GET", "receipt")
-    if not answer.ok or not isinstance(answer.body.get("order"), str):
+    order = shapes.order_of(answer.body)
+    if not answer.ok or order is None or not shapes.order_number(answer.body):
         return _no_receipt(frame)
     return frame.render(
         "checkout/receipt.html",
         {
-            "order": order_of(answer.body, _products(answer.body)),
-            "message": _text(answer.body.get("message")),
+            "order": order_view(order, shapes.products_by_id(answer.body)),
+            "message": _text(order.get("message")) or _text(answer.body.get("message")),
         },
         title="Thank you for your order",
         kind="receipt",

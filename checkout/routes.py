@@ -8,7 +8,7 @@ from storefront.proxy import Param, Route, param
 
 # Centra's item ids are "<product>-<size>" ids, e.g. 1313-19728.
 ITEM = param(r"[0-9]{1,12}-[0-9]{1,12}", "must look like 1313-19728")
-# A quantity to add: a small positive integer, no sign, no leading zero.
+# A quantity to add (or take off a line): a small positive integer, no sign, no leading zero.
 QUANTITY = param(r"[1-9][0-9]{0,3}", "must be a whole number from 1 to 9999")
 # A line's new quantity; 0 removes the line.
 LINE_QUANTITY = param(r"0|[1-9][0-9]{0,3}", "must be a whole number from 0 to 9999")
@@ -25,13 +25,36 @@ METHOD = param(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "must be a method id")
 VOUCHER = param(r"(?s:.{1,100})", "must be a voucher code of at most 100 characters", 100)
 
 
-def _r(method: str, template: str, *, selection: bool = False, **params: Param) -> Route:
-    return Route(method, template, params, changes_selection=selection)
+# Body keys that only Centra's server mode (the shared secret) honours when a session moves.
+SERVER_SIDE_CHOICE = frozenset({"market", "pricelist"})
+
+
+def _r(
+    method: str,
+    template: str,
+    *,
+    selection: bool = False,
+    body: dict[str, Param] | None = None,
+    trusted_only: bool = False,
+    trusted_keys: frozenset[str] = frozenset(),
+    **params: Param,
+) -> Route:
+    return Route(
+        method,
+        template,
+        params,
+        changes_selection=selection,
+        body=body or {},
+        trusted_only=trusted_only,
+        trusted_keys=trusted_keys,
+    )
 
 
 CHECKOUT_ROUTES: tuple[Route, ...] = (
-    # selection
+    # selection; PUT selection is Centra's server mode: create or move a selection to a
+    # market, pricelist, country and language (trusted callers only)
     _r("GET", "selection"),
+    _r("PUT", "selection", selection=True, trusted_only=True),
     _r("GET", "receipt"),
     # items and lines
     _r("POST", "items/{item}", item=ITEM, selection=True),
@@ -43,13 +66,36 @@ CHECKOUT_ROUTES: tuple[Route, ...] = (
     _r(
         "PUT", "lines/{line}/quantity/{quantity}", line=LINE, quantity=LINE_QUANTITY, selection=True
     ),
-    # vouchers
+    # add or take n of a line (Centra: "increase/decrease the quantity by n")
+    _r("POST", "lines/{line}/quantity/{quantity}", line=LINE, quantity=QUANTITY, selection=True),
+    _r("DELETE", "lines/{line}/quantity/{quantity}", line=LINE, quantity=QUANTITY, selection=True),
+    # vouchers: removed by path, or by a body (a code no path can carry whole)
     _r("POST", "vouchers", selection=True),
+    _r("DELETE", "vouchers", body={"voucher": VOUCHER}, selection=True),
     _r("DELETE", "vouchers/{voucher}", voucher=VOUCHER, selection=True),
-    # location and language
-    _r("PUT", "countries/{country}", country=COUNTRY, selection=True),
-    _r("PUT", "countries/{country}/states/{state}", country=COUNTRY, state=STATE, selection=True),
-    _r("PUT", "languages/{language}", language=LANGUAGE, selection=True),
+    # location and language; market/pricelist in the body count for trusted callers only
+    _r(
+        "PUT",
+        "countries/{country}",
+        country=COUNTRY,
+        selection=True,
+        trusted_keys=SERVER_SIDE_CHOICE,
+    ),
+    _r(
+        "PUT",
+        "countries/{country}/states/{state}",
+        country=COUNTRY,
+        state=STATE,
+        selection=True,
+        trusted_keys=SERVER_SIDE_CHOICE,
+    ),
+    _r(
+        "PUT",
+        "languages/{language}",
+        language=LANGUAGE,
+        selection=True,
+        trusted_keys=SERVER_SIDE_CHOICE,
+    ),
     # checkout
     _r("PUT", "shipping-methods/{id}", id=METHOD, selection=True),
     _r("PUT", "payment-methods/{id}", id=METHOD, selection=True),

@@ -7,6 +7,12 @@
 - While a ``payment-result`` of a session is in flight, calls that change its selection are
   refused (Centra's advice: the order is being placed from that selection).
 - Centra's 4xx answers are normal flow for a proxy: their status and body go back unchanged.
+- A trusted server-side caller (our API key) is Centra's server mode: its calls go with the
+  shared secret, and a call without a token is passed on as it is (Centra makes the session,
+  e.g. from ``PUT selection``'s market, pricelist, country and language), with no country of
+  ours first. Its session's calls are serialized like anyone's.
+- Every answer's location is recorded for its token (:mod:`storefront.locations`), so the
+  catalog can answer in the session's market, pricelist and language.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import redis
 from django.conf import settings
 from redis.exceptions import LockError
 
+from checkout.shapes import cart_count
 from storefront.api import ApiError
-from storefront.centra import CentraClient, CentraRejected, build_path, get_client
+from storefront.centra import CentraClient, CentraRejected, JsonDict, build_path, get_client
+from storefront.locations import remember_location
 from storefront.proxy import ProxyCall, ProxyError, ProxyResult
 from storefront.redis_client import get_redis
 
@@ -49,22 +57,46 @@ def session_start(*, country: str, client: CentraClient) -> str | None:
     it made, and the shopper's real call goes on with it."""
     path = build_path("countries/{country}", country=country)
     try:
-        return client.request("PUT", path, server_side=True).token
+        answer = client.request("PUT", path, server_side=True)
     except CentraRejected as e:
         log.info("session start: Centra refused country %s (%s)", country, e.status)
         return e.token
+    _remember(answer.token, answer.data)
+    return answer.token
+
+
+def _remember(token: str | None, body: JsonDict) -> None:
+    # Never raises (storefront.locations): a lost record is looked up again by the catalog.
+    if token:
+        remember_location(token, body)
 
 
 def _call(call: ProxyCall, token: str | None, client: CentraClient) -> ProxyResult:
     route = call.match.route
     try:
         answer = client.request(
-            route.method, call.match.path, json=call.body, token=token, headers=call.headers
+            route.method,
+            call.match.path,
+            json=call.body,
+            token=token,
+            server_side=call.trusted,
+            headers=call.headers,
         )
     except CentraRejected as e:
-        return ProxyResult(status=e.status, body=e.body, token=e.token, content=e.content)
+        return ProxyResult(
+            status=e.status,
+            body=e.body,
+            token=e.token,
+            content=e.content,
+            cart_count=cart_count(e.body, e.status),
+        )
+    _remember(answer.token or token, answer.data)
     return ProxyResult(
-        status=answer.status, body=answer.data, token=answer.token, content=answer.content
+        status=answer.status,
+        body=answer.data,
+        token=answer.token,
+        content=answer.content,
+        cart_count=cart_count(answer.data, answer.status),
     )
 
 
@@ -83,7 +115,7 @@ def session_forward(
     client = client or get_client()
     route = call.match.route
     token = call.token.value
-    if token is None and not route.template.startswith("countries/"):
+    if token is None and not call.trusted and not route.template.startswith("countries/"):
         token = session_start(country=call.country or settings.DEFAULT_COUNTRY, client=client)
     if token is None or not route.mutates:
         return _call(call, token, client)

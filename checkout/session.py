@@ -18,7 +18,6 @@ token cookie when Centra issued a new token, and the readable ``cart_count`` coo
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,23 +28,22 @@ from django.http import HttpRequest, HttpResponseBase
 
 from checkout.routes import CHECKOUT_ROUTES
 from checkout.services import session_forward
+from checkout.shapes import session_country, session_language
 from storefront.api import ApiError
 from storefront.centra import CentraUnavailable, JsonDict, build_path
+from storefront.context import TOKEN_PATTERN
 from storefront.proxy import (
-    CART_COUNT_COOKIE,
     ProxyCall,
     Route,
     RouteMatch,
     SessionToken,
-    cart_count,
     forward_headers,
     rate_limit_check,
+    set_cart_count_cookie,
+    set_token_cookie,
 )
 
 log = logging.getLogger(__name__)
-
-# The proxy's rule for a session token (storefront.proxy): a malformed cookie counts as none.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 
 
 class SessionUnavailable(Exception):
@@ -98,7 +96,7 @@ class ShopperSession:
         self.country = country
         cookie = request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
         # Pages are browsers: the cookie is the only token source (never a header).
-        self.token: str | None = cookie if cookie and _TOKEN.fullmatch(cookie) else None
+        self.token: str | None = cookie if cookie and TOKEN_PATTERN.fullmatch(cookie) else None
         self._cookie_token = self.token
         self.cart_count: int | None = None
 
@@ -164,48 +162,19 @@ class ShopperSession:
         except redis.RedisError as e:
             log.warning("page call %s %s: Redis unavailable: %s", method, template, type(e))
             raise SessionUnavailable("session store unavailable") from None
-        if result.token and _TOKEN.fullmatch(result.token):
+        if result.token and TOKEN_PATTERN.fullmatch(result.token):
             self.token = result.token
-        count = cart_count(result.body, result.status)
-        if count is not None:
-            self.cart_count = count
+        if result.cart_count is not None:
+            self.cart_count = result.cart_count
         return SessionAnswer(result.status, result.body)
 
     def apply(self, response: HttpResponseBase) -> HttpResponseBase:
         """The cookies the proxy would have set for the same answers."""
         if self.token and self.token != self._cookie_token:
-            response.set_cookie(
-                settings.CHECKOUT_TOKEN_COOKIE,
-                self.token,
-                max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
-                path="/",
-                secure=settings.CHECKOUT_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
+            set_token_cookie(response, self.token)
         if self.cart_count is not None:
-            response.set_cookie(
-                CART_COUNT_COOKIE,
-                str(self.cart_count),
-                max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
-                path="/",
-                secure=settings.CHECKOUT_COOKIE_SECURE,
-                httponly=False,
-                samesite="Lax",
-            )
+            set_cart_count_cookie(response, self.cart_count)
         return response
-
-
-def location_of(body: JsonDict) -> tuple[str | None, str | None]:
-    """The session's (country, selected language) from a regular Centra answer."""
-    location = body.get("location")
-    language = body.get("language")
-    country = location.get("country") if isinstance(location, dict) else None
-    lang = language.get("language") if isinstance(language, dict) else None
-    return (
-        country.upper() if isinstance(country, str) else None,
-        lang if isinstance(lang, str) else None,
-    )
 
 
 def selection_follow(
@@ -216,21 +185,33 @@ def selection_follow(
     The shop's pages take the visitor's country and language from their cookies; Centra keeps
     its own on the session. When they differ (the visitor used the country picker since the
     session began), the selection follows the site: prices, currency, tax and the lines that
-    can be bought there all come from Centra's answer to ``PUT countries/{c}``. Returns the
-    newer answer, or ``answer`` when nothing had to change or Centra refused."""
-    current_country, current_language = location_of(answer.body)
+    can be bought there all come from Centra's answer to ``PUT countries/{c}``; then the
+    language, with ``PUT languages/{l}`` when Centra's answer is in another one. Returns the
+    newest answer, or ``answer`` when nothing had to change or Centra refused."""
+    current_country = session_country(answer.body)
     if current_country is None:
         return answer
+    moved = answer
     if current_country != country.upper():
         moved = session.call(
             "PUT", "countries/{country}", body={"language": language}, country=country
         )
-    elif current_language and current_language != language:
-        moved = session.call("PUT", "languages/{language}", language=language)
-    else:
+        if not moved.ok:
+            log.info("selection could not follow %s: %s", country, moved.errors)
+            return answer
+    return _language_follows(session, moved, language)
+
+
+def _language_follows(
+    session: ShopperSession, answer: SessionAnswer, language: str
+) -> SessionAnswer:
+    """``answer``, or the answer to ``PUT languages/{language}`` when the session answers in
+    another language (or does not say which: then it is set, not guessed)."""
+    if session_language(answer.body) == language:
         return answer
+    moved = session.call("PUT", "languages/{language}", language=language)
     if not moved.ok:
-        log.info("selection could not follow %s/%s: %s", country, language, moved.errors)
+        log.info("selection could not follow language %s: %s", language, moved.errors)
         return answer
     return moved
 
@@ -239,18 +220,25 @@ def follow_visitor_choice(
     request: HttpRequest, response: HttpResponseBase, *, country: str, language: str | None
 ) -> None:
     """For the country/language picker (``catalog.pages.choose_context``): when the
-    visitor already has a Centra session, move it to the new country (and language) at once,
+    visitor already has a Centra session, move it to the new country and language at once,
     so the bag count in the header is right on the next page (Centra drops lines that cannot
-    be bought in the new country). The pages of the bag and checkout also do this on their own
-    (:func:`selection_follow`), so a failure here only logs: the picker must always work."""
+    be bought in the new country) and the selection answers in the chosen language.
+
+    ``PUT countries/{c}`` may set the country's own language (Centra reads a ``language`` in
+    its body, but a country change may also reset it): when the answer is not in the chosen
+    language, ``PUT languages/{l}`` follows. The pages of the bag and checkout also do this on
+    their own (:func:`selection_follow`), so a failure here only logs: the picker must always
+    work."""
     session = ShopperSession(request, country=country)
     if not session.started:
         return
     body: dict[str, Any] = {"language": language} if language else {}
     try:
-        session.call("PUT", "countries/{country}", body=body, country=country)
+        moved = session.call("PUT", "countries/{country}", body=body, country=country)
+        if language and moved.ok:
+            _language_follows(session, moved, language)
     except SessionUnavailable:
-        return
+        pass
     session.apply(response)
 
 

@@ -14,8 +14,18 @@ client, some servers) we fall back to the decoded ``PATH_INFO``: then an encoded
 parameter splits it, such a request matches no route or a parameter rule refuses it, and it is
 a 4xx; it can never reach another endpoint, but such a voucher cannot be used there.
 
-The session rules (new session, serialized mutations, payment in flight) are the service's,
-passed in by each app's view (``forward``); this module knows HTTP, not Centra sessions.
+Two kinds of caller. A browser (or an app holding its own token) is a client of Centra's
+client mode: unsafe calls of a cookie session need one of our origins, server-mode routes
+(``PUT selection``) are a 403, server-mode body keys (``market``, ``pricelist``) are dropped.
+A server holding one of our API keys (``Authorization: Bearer <STOREFRONT_API_KEYS>``, see
+:func:`storefront.context.is_trusted`) is a client of Centra's server mode, as if it held the
+shared secret: no Origin check (servers send none; browsers never hold the key), the
+server-mode routes and keys, and every call passed on with the shared secret. A wrong key is a
+401. The key itself is never passed on.
+
+The session rules (new session, serialized mutations, payment in flight) and the reading of
+Centra's answers are the service's, passed in by each app's view (``forward``); this module
+knows HTTP, not Centra sessions or shapes.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, re_path
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -41,6 +51,7 @@ from rest_framework.views import APIView
 from storefront.api import ApiError
 from storefront.centra import JsonDict, build_path, parse_json
 from storefront.clientip import client_ip, rate_limit_subject
+from storefront.context import TOKEN_PATTERN, accept_token, is_trusted
 from storefront.cors import normalise_origin
 from storefront.ratelimit import parse_rate, rate_limit_hit
 from storefront.redis_client import get_redis
@@ -101,6 +112,11 @@ class Route:
     ``payment_result``: marks the session as having a payment result in flight.
     ``auth_email``: an authentication call, rate-limited per address and per email, the email
     taken from ``"param:<name>"`` or ``"body:<key>"``.
+    ``body``: keys the JSON body must have, each a string passing its rule.
+    ``trusted_only``: a call of Centra's server mode (shared secret): only for callers with one
+    of our API keys; a browser gets a 403.
+    ``trusted_keys``: body keys that only Centra's server mode honours (``market``,
+    ``pricelist``): passed on for trusted callers, dropped from anyone else's body.
     """
 
     method: str
@@ -109,6 +125,9 @@ class Route:
     changes_selection: bool = False
     payment_result: bool = False
     auth_email: str | None = None
+    body: Mapping[str, Param] = field(default_factory=dict)
+    trusted_only: bool = False
+    trusted_keys: frozenset[str] = frozenset()
     segments: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -207,7 +226,6 @@ def route_match(routes: Sequence[Route], method: str, segments: Sequence[Segment
 # -- the session token -------------------------------------------------------------------------
 
 TokenSource = Literal["header", "cookie", "none"]
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 
 
 @dataclass(frozen=True)
@@ -216,33 +234,22 @@ class SessionToken:
     source: TokenSource
 
 
-def _accept_token(accept: str) -> str | None:
-    """Centra's ``Accept: */*; api-token=...`` form, which spares browsers a preflight."""
-    for part in accept.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "api-token" and value.strip():
-            return value.strip()
-    return None
-
-
 def session_token(request: HttpRequest) -> SessionToken:
     """The header wins over the cookie: a non-browser client means the token it sends."""
-    header = request.META.get("HTTP_API_TOKEN") or _accept_token(
-        request.META.get("HTTP_ACCEPT", "")
-    )
+    header = request.META.get("HTTP_API_TOKEN") or accept_token(request.META.get("HTTP_ACCEPT", ""))
     if header is not None:
         header = header.strip()
-        if not _TOKEN.fullmatch(header):
+        if not TOKEN_PATTERN.fullmatch(header):
             raise ProxyError(400, {"API-token": "not a valid session token"})
         return SessionToken(header, "header")
     cookie = request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
-    if cookie and _TOKEN.fullmatch(cookie):
+    if cookie and TOKEN_PATTERN.fullmatch(cookie):
         return SessionToken(cookie, "cookie")
     # A malformed cookie is treated as none: the shopper gets a fresh session and cookie.
     return SessionToken(None, "none")
 
 
-def set_token_cookie(response: HttpResponse, token: str) -> None:
+def set_token_cookie(response: HttpResponseBase, token: str) -> None:
     response.set_cookie(
         settings.CHECKOUT_TOKEN_COOKIE,
         token,
@@ -327,7 +334,12 @@ def _limit(scope: str, subject: str, rate_setting: str) -> None:
 
 
 def rate_limit_check(
-    request: HttpRequest, match: RouteMatch, body: JsonDict | None, token: SessionToken
+    request: HttpRequest,
+    match: RouteMatch,
+    body: JsonDict | None,
+    token: SessionToken,
+    *,
+    trusted: bool = False,
 ) -> None:
     """Per address for the calls that cost Centra most: every mutation, and every call that
     starts a new session. Per address and per email for authentication calls.
@@ -336,12 +348,15 @@ def rate_limit_check(
     is not counted: it would cost a Redis round trip on the hot path, and a flood of such
     reads is the edge's to absorb (CDN/WAF), as for every other page of the site."""
     subject = rate_limit_subject(client_ip(request.META))
-    if match.route.mutates or token.value is None:
+    # A trusted server calls for many shoppers from one address: only its per-email limit
+    # applies (a password guessed through a server is still a password guessed).
+    if not trusted and (match.route.mutates or token.value is None):
         _limit("proxy-ip", subject, settings.RATE_LIMIT_PROXY)
     source = match.route.auth_email
     if source is None:
         return
-    _limit("auth-ip", subject, settings.RATE_LIMIT_AUTH)
+    if not trusted:
+        _limit("auth-ip", subject, settings.RATE_LIMIT_AUTH)
     kind, _, name = source.partition(":")
     email = match.params.get(name) if kind == "param" else (body or {}).get(name)
     if isinstance(email, str) and email.strip():
@@ -373,6 +388,27 @@ def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
     return data
 
 
+def body_check(route: Route, body: JsonDict | None, *, trusted: bool) -> JsonDict | None:
+    """The route's rules for the body: its required keys (400 with errors when one is missing
+    or refused), and the server-mode keys left out for a caller without our API key."""
+    errors: dict[str, str] = {}
+    for key, rule in route.body.items():
+        value = (body or {}).get(key)
+        if value is None or value == "":
+            errors[key] = "required"
+        elif not isinstance(value, str):
+            errors[key] = "must be a string"
+        elif why := rule.refuse(value):
+            errors[key] = why
+    if errors:
+        raise ProxyError(400, errors)
+    if body is not None and not trusted and route.trusted_keys & body.keys():
+        # Centra ignores them from a client-side call; we do not pass them on at all, so no
+        # later change (a call made server-side for the shopper) could make them count.
+        body = {k: v for k, v in body.items() if k not in route.trusted_keys}
+    return body
+
+
 # -- the call and its answer ---------------------------------------------------------------------
 
 
@@ -385,6 +421,9 @@ class ProxyCall:
     token: SessionToken
     country: str | None  # from the geo header, for a new session
     headers: dict[str, str]
+    # A server-side caller with our API key: no Origin check, Centra's server-mode calls,
+    # passed on with the shared secret (see storefront.context.is_trusted).
+    trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -395,6 +434,9 @@ class ProxyResult:
     # Centra's answer byte for byte (strict UTF-8 JSON that parsed as ``body``), passed on as
     # it is; ``body`` is for reading (token, bag count), never encoded again.
     content: bytes
+    # Items in the bag after this answer, read by the service that knows Centra's shapes;
+    # None when the answer says nothing about it.
+    cart_count: int | None = None
 
 
 Forward = Callable[..., ProxyResult]  # forward(*, call: ProxyCall) -> ProxyResult
@@ -403,68 +445,55 @@ Forward = Callable[..., ProxyResult]  # forward(*, call: ProxyCall) -> ProxyResu
 def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
     """Validate everything about a request before any upstream call."""
     method = request.method or "GET"
+    # A server-side caller with one of our API keys; a wrong key is a 401 before anything.
+    trusted = is_trusted(request)
     match = route_match(routes, method, request_segments(request.META, request.path_info))
+    if match.route.trusted_only and not trusted:
+        raise ProxyError(403, {"authorization": "a server-side call: send the API key (Bearer)"})
     token = session_token(request)
-    origin_check(request, token)
-    body = json_body(request, match.route)
-    rate_limit_check(request, match, body, token)
+    if not trusted:
+        # Servers send no Origin, and browsers never hold the key: the check is for browsers.
+        origin_check(request, token)
+    body = body_check(match.route, json_body(request, match.route), trusted=trusted)
+    rate_limit_check(request, match, body, token, trusted=trusted)
     return ProxyCall(
         match=match,
         body=body,
         token=token,
         country=geo_country(request.META),
         headers=forward_headers(request.META),
+        trusted=trusted,
     )
 
 
 def proxy_response(call: ProxyCall, result: ProxyResult) -> HttpResponse:
     """Centra's status and JSON unchanged (its very bytes); of its headers none (ours are
-    added), and the cookie follows the token when Centra issued a new one."""
+    added), and the cookie follows the token when Centra issued a new one. Clients that hold
+    the token themselves (the header, a trusted server) get no cookies."""
     response = HttpResponse(result.content, status=result.status, content_type=JSON)
-    if (
-        call.token.source != "header"
-        and result.token
-        and result.token != call.token.value
-        and _TOKEN.fullmatch(result.token)
-    ):
+    if call.token.source == "header" or call.trusted:
+        return response
+    if result.token and result.token != call.token.value and TOKEN_PATTERN.fullmatch(result.token):
         set_token_cookie(response, result.token)
-    if call.token.source != "header":
-        count = cart_count(result.body, result.status)
-        if count is not None:
-            # Readable by pages and scripts: the header's cart count without a Centra call.
-            response.set_cookie(
-                CART_COUNT_COOKIE,
-                str(count),
-                max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
-                path="/",
-                secure=settings.CHECKOUT_COOKIE_SECURE,
-                httponly=False,
-                samesite="Lax",
-            )
+    if result.cart_count is not None:
+        # Readable by pages and scripts: the header's cart count without a Centra call.
+        set_cart_count_cookie(response, result.cart_count)
     return response
 
 
 CART_COUNT_COOKIE = "cart_count"
 
 
-def cart_count(body: JsonDict, status: int) -> int | None:
-    """Items in the selection an answer carries; 0 after an order; None when it says nothing."""
-    selection = body.get("selection")
-    if isinstance(selection, dict):
-        totals = selection.get("totals")
-        quantity = totals.get("totalQuantity") if isinstance(totals, dict) else None
-        if isinstance(quantity, int) and not isinstance(quantity, bool):
-            return max(0, quantity)
-        items = selection.get("items")
-        if isinstance(items, list):
-            return sum(
-                i["quantity"]
-                for i in items
-                if isinstance(i, dict) and isinstance(i.get("quantity"), int)
-            )
-    if status < 300 and isinstance(body.get("order"), str):
-        return 0  # a completed payment empties the selection
-    return None
+def set_cart_count_cookie(response: HttpResponseBase, count: int) -> None:
+    response.set_cookie(
+        CART_COUNT_COOKIE,
+        str(count),
+        max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
+        path="/",
+        secure=settings.CHECKOUT_COOKIE_SECURE,
+        httponly=False,
+        samesite="Lax",
+    )
 
 
 class JsonOnly(BaseContentNegotiation):

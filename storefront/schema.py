@@ -18,9 +18,12 @@ it is described as a free-form JSON object with an optional ``token`` and an opt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from storefront.proxy import Route
 
 JsonDict = dict[str, Any]
 
@@ -155,6 +158,19 @@ def catalog_paths() -> dict[str, JsonDict]:
     }
 
 
+def _body_schema(route: Route) -> JsonDict:
+    """A proxied call's JSON body: free-form (Centra's to judge), with the keys the route itself
+    requires (``DELETE vouchers``: ``voucher``) written out."""
+    schema: JsonDict = {"type": "object", "additionalProperties": True}
+    if route.body:
+        schema["required"] = sorted(route.body)
+        schema["properties"] = {
+            key: {"type": "string", "minLength": 1, "maxLength": rule.max_length}
+            for key, rule in route.body.items()
+        }
+    return schema
+
+
 def proxy_paths() -> dict[str, JsonDict]:
     """One operation per allowlisted route of the checkout and account tables."""
     from accounts.routes import ACCOUNT_ROUTES
@@ -165,9 +181,12 @@ def proxy_paths() -> dict[str, JsonDict]:
         for route in routes:
             op_id = "proxy_" + route.method.lower() + "_" + route.template.replace("/", "_")
             op_id = op_id.replace("{", "").replace("}", "").replace("-", "_")
+            summary = f"{route.method} {route.template}, passed on to Centra"
+            if route.trusted_only:
+                summary += " (server-side callers with the API key only)"
             op: JsonDict = {
                 "operationId": op_id,
-                "summary": f"{route.method} {route.template}, passed on to Centra",
+                "summary": summary,
                 "tags": [tag],
                 "parameters": [
                     {
@@ -184,7 +203,12 @@ def proxy_paths() -> dict[str, JsonDict]:
                         "Centra's status and answer, unchanged (4xx answers carry errors)",
                     ),
                     "400": _errors("a path parameter, the body or the token refused"),
-                    "403": _errors("an unsafe call from another origin"),
+                    "401": _errors("a wrong API key"),
+                    "403": _errors(
+                        "without the API key"
+                        if route.trusted_only
+                        else "an unsafe call from another origin"
+                    ),
                     "404": _errors("not allowlisted"),
                     "405": _errors("another method"),
                     "409": _errors("a payment result of the session is in flight"),
@@ -195,12 +219,8 @@ def proxy_paths() -> dict[str, JsonDict]:
             }
             if route.mutates:
                 op["requestBody"] = {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "additionalProperties": True}
-                        }
-                    },
+                    "required": bool(route.body),
+                    "content": {"application/json": {"schema": _body_schema(route)}},
                 }
             paths.setdefault(PROXY_PREFIX + route.template, {})[route.method.lower()] = op
     return paths

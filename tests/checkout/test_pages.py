@@ -25,10 +25,12 @@ from django.test import Client, RequestFactory
 
 from catalog import services, store
 from catalog.rebuild import market_ids, rebuild_market
+from checkout import shapes
 from checkout.session import follow_visitor_choice
 from storefront import centra
 from storefront.centra import CentraClient
-from tests.checkout.fixtures import catalog, sandbox_log, sandbox_log_clear, shopper
+from tests.checkout.fixtures import catalog, purchasable, sandbox_log, sandbox_log_clear, shopper
+from tests.checkout.test_session import recorded
 from tests.conftest import SandboxProcess
 
 OWN = "http://testserver"  # the pages' own origin under the test client
@@ -203,7 +205,7 @@ def form_with(html: str, marker: str) -> dict[str, Any]:
 def sized_product(sandbox: SandboxProcess, sizes: int = 2) -> tuple[dict[str, Any], list[str]]:
     """A product with at least ``sizes`` sizes in stock, and those items."""
     for p in catalog(sandbox):
-        items = [i["item"] for i in p["items"] if i.get("stock") == "yes"]
+        items = [i["item"] for i in p["items"] if purchasable(i)]
         if p.get("price") and len(items) >= sizes:
             return p, items[:sizes]
     raise AssertionError("no product with enough sizes in stock")
@@ -416,12 +418,66 @@ def test_the_picker_moves_centras_selection_at_once(shop: SandboxProcess) -> Non
         "/_/context", {"country": "DE", "language": "de", "next": "/"}, HTTP_ORIGIN=OWN
     )
 
-    # Then Centra's selection is German already, and the picker's answer carries the bag count
+    # Then Centra's selection is German already, in German, and the picker's answer carries
+    # the bag count
     assert picked.status_code == 303
     selection = requests.get(shop.api + "selection", headers={"API-token": token}, timeout=10)
-    assert selection.json()["location"]["country"] == "DE"
-    assert selection.json()["selection"]["currency"] == "EUR"
+    assert shapes.session_country(selection.json()) == "DE"
+    assert shapes.session_language(selection.json()) == "de"
+    assert shapes.currency_code(selection.json()["selection"]) == "EUR"
     assert picked.cookies["cart_count"].value == "1"
+
+
+def test_the_language_picker_changes_the_language_of_centras_selection(
+    shop: SandboxProcess,
+) -> None:
+    # Given a bag made in Sweden, in Swedish
+    client = shopper()
+    bag_with(client, shop)
+    token = client.cookies["centra_token"].value
+
+    def selection() -> dict[str, Any]:
+        answer: dict[str, Any] = requests.get(
+            shop.api + "selection", headers={"API-token": token}, timeout=10
+        ).json()
+        return answer
+
+    assert shapes.session_language(selection()) == "sv"
+
+    # When the visitor picks English, staying in Sweden
+    picked = client.post(
+        "/_/context", {"country": "SE", "language": "en", "next": "/cart"}, HTTP_ORIGIN=OWN
+    )
+
+    # Then Centra answers the selection in English, still in Sweden and in crowns
+    assert picked.status_code == 303
+    assert shapes.session_language(selection()) == "en"
+    assert shapes.session_country(selection()) == "SE"
+    assert shapes.currency_code(selection()["selection"]) == "SEK"
+    assert "Your bag" in visible(client.get("/cart"))
+
+
+def test_the_bag_sets_centras_language_when_only_the_sites_changed(
+    shop: SandboxProcess, centra_calls: list[tuple[str, str, Any]]
+) -> None:
+    """The language cookie changed without the picker (another tab, an old cookie): the bag
+    page moves Centra's selection with ``PUT languages/{language}``, the country stays."""
+    client = shopper()
+    bag_with(client, shop)
+    token = client.cookies["centra_token"].value
+    client.cookies["language"] = "en"
+    centra_calls.clear()
+
+    assert "Your bag" in visible(client.get("/cart"))
+
+    assert ("PUT", "languages/en", None) in centra_calls
+    assert not [c for c in centra_calls if c[1].startswith("countries/")]
+    selection = requests.get(shop.api + "selection", headers={"API-token": token}, timeout=10)
+    assert shapes.session_language(selection.json()) == "en"
+    # and once in step, a page makes no further call for it
+    centra_calls.clear()
+    client.get("/cart")
+    assert [c[1] for c in centra_calls] == ["selection"]
 
 
 def test_the_picker_works_when_centra_does_not(
@@ -451,10 +507,15 @@ def test_the_pickers_hook_moves_an_existing_session_at_once(shop: SandboxProcess
     response = HttpResponse()
     follow_visitor_choice(request, response, country="DE", language="de")
 
-    # Then Centra's selection is in Germany now, and the bag count cookie is set
+    # Then Centra's selection is in Germany now, in German, and the bag count cookie is set
     selection = requests.get(shop.api + "selection", headers={"API-token": token}, timeout=10)
-    assert selection.json()["location"]["country"] == "DE"
+    assert shapes.session_country(selection.json()) == "DE"
+    assert shapes.session_language(selection.json()) == "de"
     assert response.cookies["cart_count"].value == "1"
+    # and the BFF knows where the session stands now (for the catalog's answers)
+    where = recorded(token)
+    assert where is not None
+    assert (where.country, where.language) == ("DE", "de")
 
     # And without a session it makes none (and no call)
     sandbox_log_clear(shop)
@@ -569,18 +630,32 @@ def test_a_new_delivery_method_reprices_before_paying(shop: SandboxProcess) -> N
     assert "149 SEK" in page
 
 
+def assert_receipt(receipt: Any, product: dict[str, Any], items: list[str]) -> None:
+    """The receipt page of an order of ``items`` of ``product``: the order number, and each
+    line with the product's name and image (however Centra shaped the order and its lines)."""
+    body = assert_shopper_page(receipt, 200)
+    assert "Tack för din beställning" in visible(receipt)
+    number = re.search(r'data-order="(\d+)"', body)
+    assert number is not None
+    assert f"Ditt ordernummer är {number.group(1)}." in visible(receipt)
+    lines = re.findall(r'<li class="co-line" data-item="([^"]+)">(.*?)</li>', body, re.S)
+    assert sorted(item for item, _ in lines) == sorted(items)
+    for _, line in lines:
+        assert re.search(r'class="co-line-media"><img src="https?://[^"]+"', line), line
+        name = re.search(r'class="co-line-name">(?:<a [^>]*>)?([^<]+)<', line)
+        assert name is not None
+        assert unescape(name.group(1)) == product["name"]
+
+
 def test_the_success_action_shows_the_receipt_at_once(shop: SandboxProcess) -> None:
     client = shopper()
-    items = bag_with(client, shop, 2)
+    product, items = sized_product(shop, 2)
+    for item in items:
+        add(client, item)
     response = pay(client, "sandbox-success")
     assert response.status_code == 303
     assert response["Location"] == "/checkout/receipt"
-    receipt = client.get("/checkout/receipt")
-    body = assert_shopper_page(receipt, 200)
-    assert "Tack för din beställning" in visible(receipt)
-    assert re.search(r'data-order="\d+"', body)
-    for item in items:
-        assert f'data-item="{item}"' in body
+    assert_receipt(client.get("/checkout/receipt"), product, items)
     assert client.cookies["cart_count"].value == "0"
     assert "Din varukorg är tom." in visible(client.get("/cart"))
 
@@ -604,7 +679,8 @@ def test_the_redirect_payment_returns_with_the_providers_parameters_unchanged(
 ) -> None:
     # Given a shopper sent to the provider's page
     client = shopper()
-    bag_with(client, shop)
+    product, items = sized_product(shop, 1)
+    add(client, items[0])
     response = pay(client, "sandbox-redirect")
     assert response.status_code == 303
     pay_url = response["Location"]
@@ -620,12 +696,14 @@ def test_the_redirect_payment_returns_with_the_providers_parameters_unchanged(
     centra_calls.clear()
     done = client.get(f"{location.path}?{location.query}")
 
-    # Then the receipt, and payment-result got exactly the provider's parameters
+    # Then the receipt (never the failed page), and payment-result got exactly the provider's
+    # parameters
     assert done.status_code == 303
     assert done["Location"] == "/checkout/receipt"
     sent = [body for _, path, body in centra_calls if path == "payment-result"]
     assert sent == [{"paymentMethodFields": dict(parse_qsl(location.query))}]
-    assert_shopper_page(client.get("/checkout/receipt"), 200)
+    assert_receipt(client.get("/checkout/receipt"), product, items)
+    assert client.cookies["cart_count"].value == "0"
 
 
 def test_cancelling_at_the_provider_lands_on_the_failed_page(shop: SandboxProcess) -> None:

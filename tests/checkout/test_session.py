@@ -12,7 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
+from checkout import shapes
 from checkout.services import payment_flag_key, session_lock_key
+from storefront.centra import CentraClient
+from storefront.locations import SessionLocation, forget_location, session_location
 from tests.checkout.fixtures import (
     call,
     in_stock_items,
@@ -211,7 +214,7 @@ def test_no_selection_change_while_a_payment_result_is_in_flight(
         use_own_sandbox.control("PUT", "faults", json={"stall": False})
         payer.join()
     assert result["status"] == 200, result
-    assert result["body"]["order"]
+    assert shapes.order_number(result["body"])
     assert not redis_client.exists(payment_flag_key(token))
     assert not [
         e
@@ -235,3 +238,39 @@ def test_the_cart_count_cookie_follows_the_selection(sandbox: Any) -> None:
     token = resp.json()["token"]
     header_client = shopper()
     assert "cart_count" not in call(header_client, "GET", "selection", HTTP_API_TOKEN=token).cookies
+
+
+def recorded(token: str) -> SessionLocation | None:
+    """What the BFF recorded for ``token``, without asking Centra (a look-up would fail)."""
+    nowhere = CentraClient("http://127.0.0.1:9/api/checkout/", "x", connect_timeout=0.2)
+    return session_location(token, client=nowhere)
+
+
+def test_every_selection_answer_records_the_sessions_location(sandbox: Any) -> None:
+    # A session the BFF starts for a first mutation, with the geo country
+    client = shopper(HTTP_CF_IPCOUNTRY="SE")
+    item = in_stock_items(sandbox)[0]
+    token = call(client, "POST", f"items/{item}").json()["token"]
+    first = recorded(token)
+    assert first is not None
+    assert (first.country, first.language) == ("SE", "sv")
+
+    # A move through the proxy
+    call(client, "PUT", "countries/DE", {"language": "de"})
+    moved = recorded(token)
+    assert moved is not None
+    assert (moved.country, moved.language) == ("DE", "de")
+
+    # A language change
+    call(client, "PUT", "languages/en")
+    again = recorded(token)
+    assert again is not None
+    assert (again.country, again.language) == ("DE", "en")
+
+
+def test_a_refused_call_records_nothing(sandbox: Any) -> None:
+    client = shopper()
+    token = call(client, "GET", "selection").json()["token"]
+    forget_location(token)
+    assert call(client, "PUT", "countries/XX").status_code == 404
+    assert recorded(token) is None

@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
+from checkout import shapes
 from storefront import embedded
-from tests.checkout.fixtures import catalog
+from tests.checkout.fixtures import catalog, purchasable
 from tests.checkout.test_pages import build_cache, cache_url
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
 
@@ -112,14 +114,14 @@ def product_with_sizes(sandbox: SandboxProcess, sizes: int = 2, skip: int = 0) -
     found = [
         p
         for p in catalog(sandbox)
-        if p.get("price") and sum(i.get("stock") == "yes" for i in p["items"]) >= sizes
+        if p.get("price") and sum(purchasable(i) for i in p["items"]) >= sizes
     ]
     assert len(found) > skip, "the sandbox has too few products in stock"
     return found[skip]
 
 
 def in_stock(product: dict[str, Any]) -> list[dict[str, Any]]:
-    return [i for i in product["items"] if i.get("stock") == "yes"]
+    return [i for i in product["items"] if purchasable(i)]
 
 
 def add_sizes(
@@ -235,9 +237,14 @@ def test_a_guest_buys_two_sizes_with_a_voucher_through_the_redirect_payment(
         page.locator('button[value="pay"]').click()
         page.wait_for_url(re.compile(r"/checkout/receipt$"))
 
-        # The receipt: both sizes, the voucher, the order number; the bag is empty
+        # The receipt: both sizes with the product's name and image, the voucher, the order
+        # number; the bag is empty (whichever shape Centra's order came in)
         assert page.locator("h1").inner_text() == "Tack för din beställning"
         assert sorted(bag_items(page)) == sorted(i["item"] for i in sizes)
+        for item in sizes:
+            line = page.locator(f'.co-line[data-item="{item["item"]}"]')
+            assert line.locator(".co-line-name").inner_text() == product["name"]
+            assert line.locator(".co-line-media img").get_attribute("src")
         assert page.locator("[data-discount]").is_visible()
         assert re.fullmatch(r"\d+", page.locator("[data-order]").get_attribute("data-order") or "")
         assert page.locator("[data-cart-count]").inner_text() == "0"
@@ -292,6 +299,13 @@ def test_a_declined_payment_and_a_cancelled_one_explain_and_keep_the_bag(
         assert page.locator("h1").inner_text() == "Dein Warenkorb"
         assert "EUR" in page.locator("[data-grand-total]").inner_text()
         shot(page, "bag-in-germany")
+        # ... and Centra's selection moved with it: Germany, in German
+        token = next(c["value"] for c in context.cookies() if c["name"] == "centra_token")
+        selection = requests.get(
+            own_shop.sandbox.api + "selection", headers={"API-token": token}, timeout=10
+        ).json()
+        assert shapes.session_country(selection) == "DE"
+        assert shapes.session_language(selection) == "de"
     finally:
         context.close()
 

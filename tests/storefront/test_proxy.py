@@ -42,6 +42,7 @@ def test_every_route_of_the_issue_is_allowlisted_and_nothing_else() -> None:
     table = {(r.method, r.template) for r in ROUTES}
     assert table == {
         ("GET", "selection"),
+        ("PUT", "selection"),
         ("GET", "receipt"),
         ("POST", "items/{item}"),
         ("POST", "items/{item}/quantity/{quantity}"),
@@ -50,7 +51,10 @@ def test_every_route_of_the_issue_is_allowlisted_and_nothing_else() -> None:
         ("PUT", "lines/{line}"),
         ("DELETE", "lines/{line}"),
         ("PUT", "lines/{line}/quantity/{quantity}"),
+        ("POST", "lines/{line}/quantity/{quantity}"),
+        ("DELETE", "lines/{line}/quantity/{quantity}"),
         ("POST", "vouchers"),
+        ("DELETE", "vouchers"),
         ("DELETE", "vouchers/{voucher}"),
         ("PUT", "countries/{country}"),
         ("PUT", "countries/{country}/states/{state}"),
@@ -120,6 +124,25 @@ def test_a_parameter_is_decoded_once_and_encoded_again_as_one_segment() -> None:
         ("POST", "login/not-an-email", 400),
         ("POST", "login/a@b%0A", 400),
         ("POST", "items//quantity/1", 400),
+        # add or take n of a line: n is 1 to 9999, digits only; the line letters and digits
+        ("POST", "lines/abc/quantity/0", 400),
+        ("DELETE", "lines/abc/quantity/0", 400),
+        ("POST", "lines/abc/quantity/-1", 400),
+        ("DELETE", "lines/abc/quantity/-1", 400),
+        ("POST", "lines/abc/quantity/10000", 400),
+        ("DELETE", "lines/abc/quantity/" + "9" * 400, 400),
+        ("POST", "lines/abc/quantity/1e3", 400),
+        ("POST", "lines/abc/quantity/01", 400),
+        ("POST", "lines/abc/quantity/%2B1", 400),
+        ("POST", "lines/abc/quantity/%D9%A3", 400),
+        ("DELETE", "lines/x-y/quantity/1", 400),
+        ("POST", "lines/../quantity/1", 400),
+        ("DELETE", "lines/%2e%2e/quantity/1", 400),
+        ("POST", "lines/abc/quantity/..", 400),
+        ("POST", "lines/abc%2F..%2Fselection/quantity/1", 400),
+        ("POST", "lines/abc/quantity/1/x", 404),
+        ("PATCH", "lines/abc/quantity/1", 405),
+        ("GET", "vouchers", 405),
     ],
 )
 def test_requests_outside_the_allowlist_are_refused(method: str, path: str, status: int) -> None:
@@ -130,6 +153,16 @@ def test_a_wrong_method_says_which_are_allowed() -> None:
     error = refused("GET", "lines/abc")
     assert error.status_code == 405
     assert error.headers == {"Allow": "DELETE, POST, PUT"}
+    assert refused("GET", "lines/abc/quantity/1").headers == {"Allow": "DELETE, POST, PUT"}
+    assert refused("PATCH", "vouchers").headers == {"Allow": "DELETE, POST"}
+    assert refused("DELETE", "selection").headers == {"Allow": "GET, PUT"}
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_n_of_a_line_is_one_segment_each_and_passed_on_as_sent(method: str) -> None:
+    match = route_match(ROUTES, method, raw("lines/" + "f" * 32 + "/quantity/9999"))
+    assert match.params == {"line": "f" * 32, "quantity": "9999"}
+    assert match.path == "lines/" + "f" * 32 + "/quantity/9999"
 
 
 def test_without_a_raw_path_the_decoded_path_is_used_and_a_slash_splits() -> None:
@@ -188,7 +221,7 @@ def test_a_known_path_with_a_wrong_method_is_405_with_errors(sandbox: Any) -> No
     resp = call(shopper(), "DELETE", "selection")
     assert resp.status_code == 405
     assert resp.json()["errors"]
-    assert resp["Allow"] == "GET"
+    assert resp["Allow"] == "GET, PUT"
 
 
 def test_centra_answers_pass_through_unchanged(sandbox: Any) -> None:

@@ -36,7 +36,6 @@ NEVER_FORWARDED = {
     "Trailer": "X-Checksum",
     "Upgrade": "websocket",
     "X-Hop-Named-In-Connection": MARK,
-    "Authorization": f"Bearer {MARK}",
     "API-Authorization": MARK,
     "Cookie": f"centra_token=deadbeefdeadbeef; other={MARK}",
     "X-Forwarded-Host": f"{MARK}.example",
@@ -110,6 +109,31 @@ def test_no_hop_by_hop_credential_or_forwarding_header_reaches_the_sandbox(
         assert MARK not in json.dumps(entry["headers"])
         assert arrived["accept-language"] == "sv-SE"
         assert arrived["api-token"] == token
+        # A browser's call: no Authorization at all (the shared secret is for server mode)
+        assert "authorization" not in arrived
+
+
+def test_an_authorization_that_is_not_our_key_reaches_nothing(bff_server: BffServer) -> None:
+    """``Authorization`` is the API key of a trusted server; anything else in it is a 401
+    before any call, so a client's credential can never be passed on."""
+    cid = uuid.uuid4().hex
+    for value in (f"Bearer {MARK}", f"Basic {MARK}", MARK):
+        status, _, answer = raw_request(
+            bff_server,
+            "GET",
+            "/api/checkout/selection",
+            {
+                "Host": f"127.0.0.1:{bff_server.port}",
+                "Authorization": value,
+                "X-Correlation-ID": cid,
+            },
+        )
+        assert status == 401
+        assert json.loads(answer)["errors"]["authorization"]
+        assert MARK not in answer.decode()
+    assert not [
+        e for e in sandbox_log(bff_server.sandbox) if e["headers"].get("X-Correlation-ID") == cid
+    ]
 
 
 def test_allowlisted_headers_and_the_correlation_id_are_passed_on(use_own_sandbox: Any) -> None:
