@@ -70,13 +70,17 @@ class VisitorContext:
 
 
 def is_trusted(request: HttpRequest) -> bool:
-    """True for a caller with one of our API keys; a wrong or malformed key is a 401 (a
-    caller that means to be trusted must not silently get a visitor's context)."""
+    """True for a caller with one of our API keys (``Authorization: Bearer <key>``). A wrong or
+    malformed Bearer key is a 401: a caller that means to be trusted must not silently get a
+    visitor's context. Other schemes (a staging site's HTTP Basic, which browsers send with
+    every call) are not ours to judge: such a caller is a visitor, and the header goes nowhere."""
     header = request.headers.get("Authorization")
     if not header:
         return False
     scheme, _, key = header.strip().partition(" ")
     key = key.strip()
+    if scheme.lower() != "bearer" and key:
+        return False
     if scheme.lower() == "bearer" and key:
         for allowed in settings.STOREFRONT_API_KEYS:
             if hmac.compare_digest(key.encode(), allowed.encode()):

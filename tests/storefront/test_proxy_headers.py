@@ -114,10 +114,10 @@ def test_no_hop_by_hop_credential_or_forwarding_header_reaches_the_sandbox(
 
 
 def test_an_authorization_that_is_not_our_key_reaches_nothing(bff_server: BffServer) -> None:
-    """``Authorization`` is the API key of a trusted server; anything else in it is a 401
+    """``Authorization: Bearer`` is the API key of a trusted server; a wrong key is a 401
     before any call, so a client's credential can never be passed on."""
     cid = uuid.uuid4().hex
-    for value in (f"Bearer {MARK}", f"Basic {MARK}", MARK):
+    for value in (f"Bearer {MARK}", "Bearer", MARK):
         status, _, answer = raw_request(
             bff_server,
             "GET",
@@ -134,6 +134,28 @@ def test_an_authorization_that_is_not_our_key_reaches_nothing(bff_server: BffSer
     assert not [
         e for e in sandbox_log(bff_server.sandbox) if e["headers"].get("X-Correlation-ID") == cid
     ]
+
+
+def test_a_staging_sites_basic_auth_is_a_visitor_and_goes_nowhere(bff_server: BffServer) -> None:
+    """Browsers send a site's HTTP Basic credentials with every call: such a caller is a
+    visitor (not a 401), and the credential never reaches Centra."""
+    cid = uuid.uuid4().hex
+    status, _, answer = raw_request(
+        bff_server,
+        "GET",
+        "/api/checkout/selection",
+        {
+            "Host": f"127.0.0.1:{bff_server.port}",
+            "Authorization": f"Basic {MARK}",
+            "X-Correlation-ID": cid,
+        },
+    )
+    assert status == 200, answer
+    arrived = [
+        e for e in sandbox_log(bff_server.sandbox) if e["headers"].get("X-Correlation-ID") == cid
+    ]
+    assert arrived
+    assert all(MARK not in json.dumps(e["headers"]) for e in arrived)
 
 
 def test_allowlisted_headers_and_the_correlation_id_are_passed_on(use_own_sandbox: Any) -> None:
