@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     cat = server.shop.catalog
     print(
         f"sandbox: {cat.summary()} generated in {time.monotonic() - started:.1f}s; "
-        f"API at {config.base_url}/api/checkout/",
+        f"API at {config.base_url}/api/checkout/ speaking the {config.dialect} dialect",
         flush=True,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

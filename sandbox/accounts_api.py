@@ -59,6 +59,7 @@ def register(req: Request, shop: Shop) -> dict[str, Any]:
         raise HttpError(406, {"password": "not valid"})
     customer = acc.add(email, password, address)
     customer.newsletter = newsletter
+    customer.language = req.session.language
     login(shop, req.session, customer)
     return response(req.session, shop)
 
@@ -124,7 +125,7 @@ def get_customer(req: Request, shop: Shop) -> dict[str, Any]:
     customer = require_customer(shop, req.session)
     return {
         **response(req.session, shop),
-        "customer": {**logged_in_json(customer), "newsletter": customer.newsletter},
+        "customer": {**logged_in_json(shop, customer), "newsletter": customer.newsletter},
     }
 
 
@@ -174,14 +175,14 @@ def post_orders(req: Request, shop: Shop) -> dict[str, Any]:
     acc = accounts_of(shop)
     newest_first = list(reversed(customer.orders))
     orders = [acc.orders[oid] for oid in newest_first[start : start + size]]
-    out = response(req.session, shop)
     ctx = Context.of(req.session)
-    seen = {p["product"] for p in out["products"]}
-    order_products = [pid for o in orders for pid in o.product_ids if pid not in seen]
-    out["products"] = out["products"] + products_json(shop.catalog, order_products, ctx)
-    out["orders"] = [o.as_json() for o in orders]
-    out["ordersPaging"] = {"from": start, "size": size, "totalSize": total}
-    return out
+    order_products = [pid for o in orders for pid in o.product_ids]
+    return shop.catalog.shapes.orders_response(
+        response(req.session, shop),
+        [(o.as_json(), o.products, o.ctx.language) for o in orders],
+        {"from": start, "size": size, "totalSize": total},
+        products_json(shop.catalog, order_products, ctx),
+    )
 
 
 # -- newsletter ------------------------------------------------------------------------------
@@ -196,7 +197,9 @@ def _subscribe(req: Request, shop: Shop, email: str) -> dict[str, Any]:
     customer = current_customer(shop, req.session)
     if customer is not None and customer.email.lower() == entry["email"].lower():
         customer.newsletter = True
-    return response(req.session, shop)
+    # "subscribed": what clients check; neither the seeds nor today's types show this answer,
+    # so both dialects send it (sandbox/README.md, "Dialects").
+    return {**response(req.session, shop), "subscribed": True}
 
 
 @route("POST", f"{API}/newsletter-subscription")

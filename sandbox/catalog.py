@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from sandbox.config import SandboxConfig
+    from sandbox.dialect import Shapes
 
 MAIN_LANGUAGE = "en"  # Centra's main language: used when a translation is missing
 ALL_PRICELISTS = "all"
+ALL_MARKETS = "all"  # server-side, today's Centra only: every market at once
+
+# How an item's stock works. A "limited" item sells what it has; an "infinite" one is always
+# purchasable (Centra's stock setting for made-to-order goods); a "preorder" one is
+# purchasable without stock (its quantity only says what is already there).
+STOCK_LIMITED = "limited"
+STOCK_INFINITE = "infinite"
+STOCK_PREORDER = "preorder"
+FEW_UNITS = 2  # at most this many units in stock: Centra's "few"
 
 
 # -- shop set-up -----------------------------------------------------------------------------
@@ -104,6 +114,7 @@ class Item:
     ean: str
     sku: str
     stock: dict[str, int] = field(default_factory=dict)  # market id -> quantity
+    policy: str = STOCK_LIMITED  # STOCK_LIMITED, STOCK_INFINITE or STOCK_PREORDER
 
 
 @dataclass
@@ -159,6 +170,13 @@ class Product:
     item_quantity_minimum: int = 1
     item_quantity_multiple_of: int = 1
     stock_unit: str = ""
+    item_table_unit: str = ""  # the size table's unit ("EU", "inch"; "" for letter sizes)
+    # Items show their stock as a number of units rather than yes/few/no (a Checkout plugin
+    # setting in Centra; per product here, by the generator's rule in the README).
+    stock_as_number: bool = False
+    # Custom attributes exposed in the Checkout plugin settings: further keys of the product
+    # JSON in today's Centra (e.g. "pr_material").
+    attributes: dict[str, Any] = field(default_factory=dict)
 
     def text(self, language: str) -> ProductText:
         """The texts in a language, else in the main language, else in any language."""
@@ -236,6 +254,11 @@ class Catalog:
         # What a visitor with no known country gets: (market, pricelist, language).
         self.fallback_context: tuple[str, str, str] = ("1", "1", MAIN_LANGUAGE)
         self.base_url = "http://127.0.0.1:8001"
+        # The JSON shapes answers take (today's Centra or the seeds'); the generator sets it
+        # from the config. Imported here: sandbox.dialect builds on this module's names.
+        from sandbox.dialect import shapes_for
+
+        self.shapes: Shapes = shapes_for("oas")
 
     # -- mutation helpers (used by the generator and by edit APIs) ---------------------------
 
@@ -288,11 +311,12 @@ class Catalog:
         return None
 
     def in_market(self, product: Product, market: str) -> bool:
-        return product.active and market in product.markets
+        """Present in the market; with ``"all"``, present in any market."""
+        return product.active and (market in product.markets or market == ALL_MARKETS)
 
     def market_products(self, market: str) -> list[Product]:
         """Active products of a market in the default order (product id ascending as numbers)."""
-        found = [p for p in self.products.values() if p.active and market in p.markets]
+        found = [p for p in self.products.values() if self.in_market(p, market)]
         found.sort(key=product_sort_key)
         return found
 
@@ -324,6 +348,26 @@ class Catalog:
             return 0
         return found[1].stock.get(market, 0)
 
+    def item_quantity(self, product: Product, item: Item, market: str) -> int:
+        """Units in the market's warehouse; with ``"all"``, in every market the product is in."""
+        if market == ALL_MARKETS:
+            return sum(q for m, q in item.stock.items() if m in product.markets)
+        return item.stock.get(market, 0)
+
+    def item_purchasable(self, product: Product, item: Item, market: str) -> bool:
+        """Can be bought: infinite and preorder items always, limited ones while in stock."""
+        return item.policy != STOCK_LIMITED or self.item_quantity(product, item, market) > 0
+
+    def sellable(self, item_id: str, market: str) -> int | None:
+        """How many units of an item can be sold in a market; None when there is no limit
+        (infinite and preorder items)."""
+        found = self.find_item(item_id)
+        if found is None:
+            return 0
+        if found[1].policy != STOCK_LIMITED:
+            return None
+        return found[1].stock.get(market, 0)
+
     def set_stock(self, item_id: str, market: str, quantity: int) -> None:
         found = self.find_item(item_id)
         if found is None:
@@ -331,10 +375,11 @@ class Catalog:
         found[1].stock[market] = max(0, quantity)
 
     def available(self, product: Product, market: str, pricelist: str) -> bool:
-        """``available``: a price in the pricelist (any price for "all") and an item in stock."""
+        """``available`` (Centra: "if any item for this product is available for purchase"): a
+        price in the pricelist (any price for "all") and a purchasable item."""
         if pricelist != ALL_PRICELISTS and pricelist not in product.prices:
             return False
-        return any(i.stock.get(market, 0) > 0 for i in product.items)
+        return any(self.item_purchasable(product, i, market) for i in product.items)
 
     # -- categories --------------------------------------------------------------------------
 
@@ -419,6 +464,7 @@ class Catalog:
         with a price) replaces the top-level price fields. Related products of the full form
         carry no ``relatedProducts`` of their own (as in Centra's example).
         """
+        shapes = self.shapes
         text = product.text(language)
         brand = self.brands.get(product.brand)
         collection = self.collections.get(product.collection) if product.collection else None
@@ -435,7 +481,7 @@ class Catalog:
             "collectionName": collection.name if collection else "",
             "collectionUri": collection.uri if collection else "",
             "variantName": text.variant_name,
-            "countryOrigin": product.country_origin,
+            shapes.origin_key: product.country_origin,
             "excerpt": text.excerpt,
             "excerptHtml": to_html(text.excerpt),
             "description": text.description,
@@ -460,32 +506,19 @@ class Catalog:
             out["prices"] = prices
         else:
             out.update(self.price_fields(product, pricelist))
-        out["itemTable"] = {
-            "x": list(product.item_table_x),
-            "y": list(product.item_table_y),
-            "dividerSymbol": product.divider,
-        }
-        out["items"] = [
-            {
-                "item": i.id,
-                "itemTableX": i.x,
-                "itemTableY": i.y,
-                "name": i.name,
-                "ean": i.ean,
-                "sku": i.sku,
-                "stock": "yes" if i.stock.get(market, 0) > 0 else "no",
-            }
-            for i in product.items
-        ]
+        out["itemTable"] = shapes.item_table(product)
+        out["items"] = [shapes.item(self, product, i, market) for i in product.items]
         out["media"] = self.media_json(product)
         out["swatch"] = product.swatch.as_json() if product.swatch else None
-        # Each membership also shows its position ("sortOrder", as in the Shop API's model),
-        # so a cache can reproduce categoryItemSort without asking per category.
-        out["categories"] = {
-            cid: {**self.category_json(cid, language, with_parent=False), "sortOrder": position}
-            for cid, position in product.categories.items()
-            if cid in self.categories
-        }
+        # Each membership also shows its position ("sortOrder"), so a cache can reproduce
+        # categoryItemSort without asking per category.
+        out["categories"] = shapes.product_categories(
+            [
+                {**self.category_json(cid, language, with_parent=False), "sortOrder": position}
+                for cid, position in product.categories.items()
+                if cid in self.categories
+            ]
+        )
         out["available"] = self.available(product, market, pricelist)
         if with_related:
             out["relatedProducts"] = self.related_json(
@@ -493,6 +526,7 @@ class Catalog:
             )
         out["createdAt"] = product.created_at
         out["modifiedAt"] = product.modified_at
+        out.update(shapes.product_extras(self, product, market))
         return out
 
     def relations(self, product: Product, market: str) -> list[tuple[Product, str]]:
@@ -516,11 +550,12 @@ class Catalog:
                 # Without relatedProducts=true: only variant relations, as a small subset.
                 if relation == "variant":
                     out.append(
-                        {
-                            "product": other.id,
-                            "relation": relation,
-                            "media": self.media_json(other),
-                        }
+                        self.shapes.small_related(
+                            other.id,
+                            relation,
+                            self.media_json(other),
+                            self.available(other, market, pricelist),
+                        )
                     )
                 continue
             data = self.product_json(

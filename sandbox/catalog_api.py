@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import images
-from sandbox.catalog import ALL_PRICELISTS, Catalog
+from sandbox.catalog import ALL_MARKETS, ALL_PRICELISTS, Catalog
 from sandbox.http import API_PREFIX, HttpError, RawReply, Request, field_bool, field_str, route
 from sandbox.query import (
     Context,
@@ -44,7 +44,9 @@ def context(req: Request, catalog: Catalog, params: dict[str, Any]) -> Context:
     errors: dict[str, str] = {}
     if params.get("market") is not None:
         ctx.market = field_str(params, "market")
-        if ctx.market not in catalog.markets:
+        # "all": every market at once (today's Centra; products then list their markets)
+        all_markets = ctx.market == ALL_MARKETS and catalog.shapes.all_markets
+        if ctx.market not in catalog.markets and not all_markets:
             errors["market"] = "not found"
     if params.get("pricelist") is not None:
         ctx.pricelist = field_str(params, "pricelist")
@@ -169,6 +171,7 @@ def categories_post(req: Request, shop: Shop) -> dict[str, Any]:
 
 @route("GET", API_PREFIX + "countries")
 def countries_get(req: Request, shop: Shop) -> dict[str, Any]:
+    shapes = shop.catalog.shapes
     out: list[dict[str, Any]] = []
     for c in shop.catalog.countries.values():
         entry: dict[str, Any] = {
@@ -183,42 +186,28 @@ def countries_get(req: Request, shop: Shop) -> dict[str, Any]:
         if req.server_side:
             entry["market"] = c.market
             entry["pricelist"] = c.pricelist
-        out.append(entry)
+        out.append(shapes.country(shop.catalog, entry))
     return {"countries": out}
 
 
 @route("GET", API_PREFIX + "languages")
 def languages_get(req: Request, shop: Shop) -> dict[str, Any]:
     langs = sorted(shop.catalog.languages.values(), key=lambda lang: (lang.name, lang.code))
-    return {"languages": [{"language": lang.code, "name": lang.name} for lang in langs]}
+    return {"languages": [shop.catalog.shapes.language(lang.code, lang.name) for lang in langs]}
 
 
 @route("GET", API_PREFIX + "markets")
 def markets_get(req: Request, shop: Shop) -> dict[str, Any]:
     _server_side_only(req)
-    return {
-        "markets": [
-            {"market": m.id, "name": m.name, "countries": list(m.countries)}
-            for m in shop.catalog.markets.values()
-        ]
-    }
+    catalog = shop.catalog
+    return {"markets": [catalog.shapes.market(catalog, m) for m in catalog.markets]}
 
 
 @route("GET", API_PREFIX + "pricelists")
 def pricelists_get(req: Request, shop: Shop) -> dict[str, Any]:
     _server_side_only(req)
-    return {
-        "pricelists": [
-            {
-                "pricelist": pl.id,
-                "name": pl.name,
-                "currency": pl.currency,
-                "currencyFormat": dict(pl.currency_format),
-                "countries": list(pl.countries),
-            }
-            for pl in shop.catalog.pricelists.values()
-        ]
-    }
+    catalog = shop.catalog
+    return {"pricelists": [catalog.shapes.pricelist(catalog, pl) for pl in catalog.pricelists]}
 
 
 @route("GET", "/images/{name}")

@@ -308,14 +308,27 @@ def post_voucher(req: Request, shop: Shop) -> dict[str, Any]:
     return ok(req, shop)
 
 
-@route("DELETE", f"{API}/vouchers/{{voucher}}")
-def delete_voucher(req: Request, shop: Shop) -> dict[str, Any]:
+def remove_voucher(req: Request, shop: Shop, code: str) -> dict[str, Any]:
     sel = selection_of(req.session)
-    voucher = find_voucher(req.params["voucher"])
+    voucher = find_voucher(code)
     if voucher is None or voucher.code not in sel.vouchers:
         raise HttpError(404, {"voucher": "not found"})
     sel.vouchers.remove(voucher.code)
     return ok(req, shop)
+
+
+@route("DELETE", f"{API}/vouchers/{{voucher}}")
+def delete_voucher(req: Request, shop: Shop) -> dict[str, Any]:
+    return remove_voucher(req, shop, req.params["voucher"])
+
+
+@route("DELETE", f"{API}/vouchers")
+def delete_voucher_in_body(req: Request, shop: Shop) -> dict[str, Any]:
+    """Centra's other form: the code in a JSON body, so it never has to be URL-encoded."""
+    code = field_str(req.body, "voucher").strip()
+    if not code:
+        raise HttpError(400, {"voucher": "required"})
+    return remove_voucher(req, shop, code)
 
 
 # -- location and language -------------------------------------------------------------------
@@ -382,6 +395,34 @@ def put_country(req: Request, shop: Shop) -> dict[str, Any]:
 @route("PUT", f"{API}/countries/{{country}}/states/{{state}}")
 def put_country_state(req: Request, shop: Shop) -> dict[str, Any]:
     change_location(req, shop, req.params["country"], req.params["state"])
+    return ok(req, shop)
+
+
+@route("PUT", f"{API}/selection")
+def put_selection(req: Request, shop: Shop) -> dict[str, Any]:
+    """Server-side only (shared secret): create a selection (no token) or move the caller's
+    (``API-token``) to any of ``{market, pricelist, country, language}``. A country brings
+    its default market and pricelist unless those are given too; the state is cleared. Lines
+    not purchasable in the new context are removed, as with PUT countries."""
+    if not req.server_side:
+        raise HttpError(403, {"accessRight": "denied"})
+    cat = shop.catalog
+    body = req.body
+    country = None
+    if body.get("country") is not None:
+        country = cat.countries.get(field_str(body, "country").strip().upper())
+        if country is None:
+            raise HttpError(404, {"country": "not found"})
+    language = _language(shop, body["language"]) if body.get("language") is not None else None
+    market, pricelist = _server_side_choice(req, shop)
+    session = req.session
+    if country is not None:
+        session.country, session.state = country.code, None
+        session.market, session.pricelist, _ = cat.country_context(country.code)
+    session.market = market or session.market
+    session.pricelist = pricelist or session.pricelist
+    session.language = language or session.language
+    prune(selection_of(session), cat, Context.of(session))
     return ok(req, shop)
 
 
@@ -539,9 +580,9 @@ def post_payment(req: Request, shop: Shop) -> dict[str, Any] | Reply:
     # Final stock check (seed: 410 with "unavailable"; those quantities leave the selection).
     unavailable: list[dict[str, Any]] = []
     for line in list(sel.lines):
-        available = cat.stock(line.item, ctx.market)
-        if line.quantity <= available:
-            continue
+        available = cat.sellable(line.item, ctx.market)
+        if available is None or line.quantity <= available:
+            continue  # infinite and preorder items are never short
         found = cat.find_item(line.item)
         unavailable.append(
             {

@@ -7,6 +7,8 @@ import os
 import random
 from dataclasses import dataclass, field
 
+DIALECTS = ("oas", "seeds")
+
 
 def parse_latency(text: str) -> tuple[float, float]:
     """``"100"`` -> (100, 100); ``"50-150"`` -> (50, 150), in milliseconds."""
@@ -52,6 +54,9 @@ class SandboxConfig:
     webhook_retries: int = 0
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
+    # Which Centra the answers look like: "oas" (today's Checkout API) or "seeds" (the older
+    # examples in shared/seeds). Only JSON shapes differ; the shop's data is the same.
+    dialect: str = "oas"
     faults: Faults = field(default_factory=Faults)
 
     @property
@@ -82,11 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--webhook-retries", type=int, default=0)
     p.add_argument("--webhook-drop-rate", type=float, default=0.0)
     p.add_argument("--webhook-duplicate-rate", type=float, default=0.0)
+    p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=env("SANDBOX_DIALECT", "oas"),
+        help="oas: today's Checkout API (default); seeds: the seeds' example shapes",
+    )
     return p
 
 
 def config_from_args(argv: list[str] | None = None) -> SandboxConfig:
-    a = build_parser().parse_args(argv)
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if a.dialect not in DIALECTS:  # argparse checks choices on the command line, not defaults
+        parser.error(f"SANDBOX_DIALECT: invalid choice {a.dialect!r} (choose from oas, seeds)")
     return SandboxConfig(
         host=a.host,
         port=a.port,
@@ -103,5 +117,6 @@ def config_from_args(argv: list[str] | None = None) -> SandboxConfig:
         webhook_retries=a.webhook_retries,
         webhook_drop_rate=a.webhook_drop_rate,
         webhook_duplicate_rate=a.webhook_duplicate_rate,
+        dialect=a.dialect,
         faults=Faults(latency_ms=a.latency_ms, error_rate=a.error_rate, stall=a.stall),
     )

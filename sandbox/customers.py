@@ -64,6 +64,7 @@ class Customer:
     password: str  # "salt$hex digest"
     address: dict[str, str]
     newsletter: bool = False
+    language: str | None = None  # the language the customer registered in (LoggedIn.language)
     selection: Selection = field(default_factory=Selection)
     orders: list[str] = field(default_factory=list)  # order ids, oldest first
 
@@ -75,6 +76,9 @@ class Order:
     customer: int | None
     ctx: Context
     product_ids: list[str]
+    # The lines' products as they were when the order was placed (today's Centra nests them in
+    # the order's lines), keyed by product id.
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {**self.data, "shipments": [dict(s) for s in self.data["shipments"]]}
@@ -219,8 +223,11 @@ def require_customer(shop: Shop, session: Session) -> Customer:
     return customer
 
 
-def logged_in_json(customer: Customer) -> dict[str, Any]:
-    return {"email": customer.email, **{k: customer.address.get(k, "") for k in CUSTOMER_FIELDS}}
+def logged_in_json(shop: Shop, customer: Customer) -> dict[str, Any]:
+    fields = {"email": customer.email, **{k: customer.address.get(k, "") for k in CUSTOMER_FIELDS}}
+    return shop.catalog.shapes.logged_in(
+        fields, language=customer.language, newsletter=customer.newsletter
+    )
 
 
 def response(session: Session, shop: Shop) -> dict[str, Any]:
@@ -230,7 +237,7 @@ def response(session: Session, shop: Shop) -> dict[str, Any]:
         selection_of(session),
         shop.catalog,
         Context.of(session),
-        logged_in_json(customer) if customer else None,
+        logged_in_json(shop, customer) if customer else None,
     )
 
 
@@ -302,7 +309,8 @@ def place_order(
             cat.set_stock(
                 line["item"], ctx.market, cat.stock(line["item"], ctx.market) - line["quantity"]
             )
-    order = Order(order_id, data, customer_id, ctx, product_ids)
+    products = {p["product"]: p for p in products_json(cat, product_ids, ctx)}
+    order = Order(order_id, data, customer_id, ctx, product_ids, products)
     acc.orders[order_id] = order
     customer = acc.customers.get(customer_id) if customer_id is not None else None
     if customer is not None:
@@ -337,8 +345,14 @@ def receipt_json(shop: Shop, order: Order, session: Session) -> dict[str, Any]:
     out["language"] = language_json(shop.catalog, ctx.language)
     customer = current_customer(shop, session)
     if customer is not None:
-        out["loggedIn"] = logged_in_json(customer)
-    return out
+        out["loggedIn"] = logged_in_json(shop, customer)
+    return shop.catalog.shapes.receipt(
+        out,
+        products=order.products,
+        order_language=order.ctx.language,
+        catalog=shop.catalog,
+        ctx=ctx,
+    )
 
 
 # -- mail ------------------------------------------------------------------------------------

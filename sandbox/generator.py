@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sandbox.catalog import (
+    STOCK_INFINITE,
+    STOCK_PREORDER,
     Brand,
     Catalog,
     Category,
@@ -31,6 +33,7 @@ from sandbox.catalog import (
     Swatch,
 )
 from sandbox.config import SandboxConfig
+from sandbox.dialect import shapes_for
 
 NOW = datetime(2025, 6, 1, 12, 0, 0)  # fixed, so createdAt and showAsNew do not drift
 NEW_DAYS = 30  # showAsNew: created within this many days before NOW
@@ -418,6 +421,26 @@ def build_categories(cat: Catalog) -> dict[str, str]:
 
 FORCED_OUTSIDE_FIRST_MARKET = "1004"
 FORCED_NO_FIRST_PRICE = "1006"
+# Stock beyond "in stock or not", by a fixed rule on the product id's last digit so every
+# catalog (and a test, whatever the dialect) knows where to find each kind:
+NUMBER_STOCK_DIGIT = "3"  # the product's items show their stock as a number of units
+FEW_STOCK_DIGIT = "9"  # its first item has 1 or 2 units wherever it has stock ("few")
+PREORDER_DIGIT = "5"  # its last item is a preorder item with no stock in any market
+INFINITE_DIGIT = "7"  # its first item has infinite stock
+ITEM_TABLE_UNITS = {"jeans": "inch", "shoe": "EU", "boot": "EU"}
+
+
+def apply_stock_rules(pid: str, items: list[Item]) -> None:
+    """The stock kinds above; the quantities drawn for the other items are kept."""
+    last_digit = pid[-1:]
+    if last_digit == FEW_STOCK_DIGIT:
+        first = items[0]
+        first.stock = {m: (1 + q % 2 if q > 0 else 0) for m, q in first.stock.items()}
+    elif last_digit == PREORDER_DIGIT:
+        items[-1].policy = STOCK_PREORDER
+        items[-1].stock = dict.fromkeys(items[-1].stock, 0)
+    elif last_digit == INFINITE_DIGIT:
+        items[0].policy = STOCK_INFINITE
 
 
 def _item_table(rng: random.Random, kind: str) -> tuple[list[str], list[str], str]:
@@ -439,6 +462,7 @@ def generate(config: SandboxConfig) -> Catalog:
     rng = random.Random(config.seed)
     cat = Catalog()
     cat.base_url = config.base_url
+    cat.shapes = shapes_for(config.dialect)
     pl_defs = build_setup(cat, config)
     leaves = build_categories(cat)
     for bid, name, uri in BRANDS:
@@ -536,6 +560,7 @@ def generate(config: SandboxConfig) -> Catalog:
                         )
                     )
                     next_item += 1
+            apply_stock_rules(pid, items)
 
             markets = set(market_ids)
             if len(market_ids) > 1 and rng.random() < 0.08:
@@ -600,6 +625,9 @@ def generate(config: SandboxConfig) -> Catalog:
                     related=[],
                     created_at=created.strftime("%Y-%m-%d %H:%M:%S"),
                     modified_at=modified.strftime("%Y-%m-%d %H:%M:%S"),
+                    item_table_unit=ITEM_TABLE_UNITS.get(kind, ""),
+                    stock_as_number=pid.endswith(NUMBER_STOCK_DIGIT),
+                    attributes={"pr_material": material[0]},
                 )
             )
             next_variant += 1

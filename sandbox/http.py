@@ -337,8 +337,8 @@ class Handler_(BaseHTTPRequestHandler):
                 return
             reply = result if isinstance(result, Reply) else Reply(result)
             body_out = reply.body
-            if is_api and session.token is not None:
-                body_out = {"token": session.token, **body_out}
+            if is_api:
+                body_out = shop.catalog.shapes.with_token(session.token, body_out)
             status = reply.status
             self._send(
                 status,

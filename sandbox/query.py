@@ -20,6 +20,7 @@ A request is evaluated in four steps:
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,14 @@ SORT_FIELDS = (
 )
 URI_FOR = ("product", "category")
 FACET_FIELDS = ("brands", "categories", "collections", "swatch.desc", "items.name")
+# The Query attribute holding each facet field's own filter.
+FACET_QUERY_FIELDS = {
+    "brands": "brands",
+    "categories": "categories",
+    "collections": "collections",
+    "swatch.desc": "swatch_desc",
+    "items.name": "items_name",
+}
 
 # The swatch.desc facet order: the generator's palette (desc values), then others by text.
 SWATCH_ORDER = [p[0] for p in PALETTE]
@@ -207,13 +216,14 @@ def matches_uri(catalog: Catalog, product: Product, uri: UriFilter) -> bool:
 def is_available(
     catalog: Catalog, product: Product, ctx: Context, item_names: list[str] | None
 ) -> bool:
-    """onlyAvailable: a price in the pricelist (any, for "all") and an item in stock in the
-    market; with items.name, one of the named items in stock."""
+    """onlyAvailable: a price in the pricelist (any, for "all") and a purchasable item in the
+    market (in stock, infinite or preorder); with items.name, one of the named items."""
     if ctx.pricelist != ALL_PRICELISTS and catalog.price(product, ctx.pricelist) is None:
         return False
     wanted = set(item_names) if item_names is not None else None
     return any(
-        item.stock.get(ctx.market, 0) > 0 and (wanted is None or item.name in wanted)
+        (wanted is None or item.name in wanted)
+        and catalog.item_purchasable(product, item, ctx.market)
         for item in product.items
     )
 
@@ -229,10 +239,18 @@ def run_query(catalog: Catalog, query: Query, ctx: Context) -> Result:
     ordered = sort_products(catalog, filtered, query, ctx)
     start = query.skip_first
     end = None if query.limit is None else start + query.limit
+    # filterCount: each facet counted over the products passing every filter but that
+    # field's own (a field without a filter counts over the filtered set).
+    without_own: dict[str, list[Product]] = {}
+    for field_name, attr in FACET_QUERY_FIELDS.items():
+        if getattr(query, attr) is not None:
+            loosened = dataclasses.replace(query)
+            setattr(loosened, attr, None)
+            without_own[field_name] = filter_products(catalog, universe, loosened, ctx)
     return Result(
         page=ordered[start:end],
         count=len(filtered),
-        facets=facets(catalog, universe, filtered, ctx.language),
+        facets=facets(catalog, universe, filtered, ctx.language, without_own),
     )
 
 
@@ -363,11 +381,18 @@ def _numeric_id_key(value: str) -> tuple[int, str]:
 
 
 def facets(
-    catalog: Catalog, universe: list[Product], filtered: list[Product], language: str
+    catalog: Catalog,
+    universe: list[Product],
+    filtered: list[Product],
+    language: str,
+    without_own: dict[str, list[Product]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every value with totalCount > 0 in the universe; count over the filtered set. Each
-    product is counted once per value, by its own data."""
+    """Every value with totalCount > 0 in the universe; count over the filtered set, and
+    filterCount over ``without_own[field]`` (the set without that field's own filter; the
+    filtered set for fields missing there). Each product is counted once per value, by its
+    own data."""
     palette = SWATCH_ORDER
+    shapes = catalog.shapes
 
     def values_of(p: Product) -> list[tuple[str, str]]:
         """(field, value) pairs of one product, each value once."""
@@ -398,6 +423,10 @@ def facets(
         total[f][v] = n
     for (f, v), n in counts.items():
         count[f][v] = n
+    filter_count: dict[str, dict[str, int]] = {}
+    for f, products in (without_own or {}).items():
+        loose: Counter[str] = Counter(v for p in products for g, v in values_of(p) if g == f)
+        filter_count[f] = dict(loose)
 
     def ordered(f: str) -> list[str]:
         vals = list(total[f])
@@ -424,18 +453,19 @@ def facets(
             return {"collection": v, "collectionName": col.name if col else ""}
         if f == "swatch.desc":
             return swatch_data[v]
-        return {"name": v}
+        return shapes.item_name_data(v)
 
     return [
         {
             "field": f,
             "values": [
-                {
-                    "value": v,
-                    "count": count[f].get(v, 0),
-                    "totalCount": total[f][v],
-                    "data": data(f, v),
-                }
+                shapes.facet_value(
+                    v,
+                    count[f].get(v, 0),
+                    filter_count[f].get(v, 0) if f in filter_count else count[f].get(v, 0),
+                    total[f][v],
+                    data(f, v),
+                )
                 for v in ordered(f)
             ],
         }

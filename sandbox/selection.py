@@ -640,7 +640,7 @@ def build_response(
     }
     if logged_in is not None:
         out["loggedIn"] = logged_in
-    return out
+    return catalog.shapes.selection_response(out, catalog, ctx)
 
 
 # -- address validation ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import requests
 
 from storefront import embedded
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.sandbox import line_product, purchasable, receipt_order
 
 TIMEOUT = 30
 FRONTEND = "http://frontend.example.com"
@@ -66,9 +67,9 @@ def buyable_items(sb: SandboxProcess, n: int) -> list[str]:
         timeout=TIMEOUT,
     )
     out = [
-        next(i["item"] for i in p["items"] if i["stock"] == "yes")
+        next(i["item"] for i in p["items"] if purchasable(i))
         for p in r.json()["products"]
-        if p["price"] is not None and any(i["stock"] == "yes" for i in p["items"])
+        if p["price"] is not None and any(purchasable(i) for i in p["items"])
     ]
     return out[:n]
 
@@ -316,7 +317,9 @@ def test_change_address_email_and_password(shop: SandboxProcess) -> None:
 # -- orders ----------------------------------------------------------------------------------
 
 
-def test_orders_are_paged_newest_first_with_shipments(shop: SandboxProcess) -> None:
+def test_orders_are_paged_newest_first_with_shipments(
+    shop: SandboxProcess, sandbox_dialect: str
+) -> None:
     # given the demo customer, who has an order history
     s = new_client(shop)
     assert login(shop, s, "demo@example.com", "demo1234").status_code == 200
@@ -330,9 +333,13 @@ def test_orders_are_paged_newest_first_with_shipments(shop: SandboxProcess) -> N
     shipped = [o for o in every["orders"] if o["shipments"]]
     assert shipped
     assert shipped[0]["shipments"][0]["trackingUrl"].startswith("https://")
-    assert {ln["product"] for o in every["orders"] for ln in o["items"]} <= {
-        p["product"] for p in every["products"]
-    }
+    if sandbox_dialect == "oas":  # today's lines nest their product; no products list
+        assert "products" not in every
+        assert all(ln["product"]["name"] for o in every["orders"] for ln in o["items"])
+    else:
+        assert {line_product(ln) for o in every["orders"] for ln in o["items"]} <= {
+            p["product"] for p in every["products"]
+        }
     # when a page is asked for
     page = s.post(shop.api + "orders", json={"from": 3, "size": 2}, timeout=TIMEOUT).json()
     # then it is that slice, with the paging echoed
@@ -343,7 +350,9 @@ def test_orders_are_paged_newest_first_with_shipments(shop: SandboxProcess) -> N
     assert s.post(shop.api + "orders", json={"size": "x"}, timeout=TIMEOUT).status_code == 400
 
 
-def test_a_placed_order_can_be_shipped_through_the_control_api(shop: SandboxProcess) -> None:
+def test_a_placed_order_can_be_shipped_through_the_control_api(
+    shop: SandboxProcess, sandbox_dialect: str
+) -> None:
     # given a customer with a placed order
     s = new_client(shop)
     register(shop, s, new_email("ship"))
@@ -368,14 +377,15 @@ def test_a_placed_order_can_be_shipped_through_the_control_api(shop: SandboxProc
         },
         timeout=TIMEOUT,
     ).json()
-    order = paid["order"]
+    order = receipt_order(paid)["order"]
     # when the warehouse ships it
     shipped = shop.control("POST", f"orders/{order}/shipments", json={"carrier": "DHL"})
     # then the customer's orders show the shipment
     assert shipped.status_code == 200
     (listed,) = s.post(shop.api + "orders", json={}, timeout=TIMEOUT).json()["orders"]
     assert listed["order"] == order
-    assert listed["status"] == "shipped"
+    # today's order statuses have no "shipped": a shipped order is "ok" (Completed)
+    assert listed["status"] == ("ok" if sandbox_dialect == "oas" else "shipped")
     assert listed["shipments"][0]["carrier"] == "DHL"
     assert shop.control("POST", "orders/nope/shipments").status_code == 404
 
@@ -394,6 +404,8 @@ def test_newsletter_subscription(shop: SandboxProcess) -> None:
     bad = s.post(shop.api + "newsletter-subscription", json={"email": "nope"}, timeout=TIMEOUT)
     # then both are recorded and a bad email is refused
     assert (in_body.status_code, in_path.status_code, bad.status_code) == (200, 200, 406)
+    assert in_body.json()["subscribed"] is True
+    assert in_path.json()["subscribed"] is True
     subscriptions = shop.control("GET", "newsletter").json()["subscriptions"]
     assert {"email": email, "country": "SE", "language": "sv"} in subscriptions
     assert {"email": email} in subscriptions

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SandboxProcess
-from tests.sandbox import SE, call, ids, ok, products
+from tests.sandbox import SE, call, categories_of, ids, ok, products
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_uri_finds_a_product_under_any_of_its_categories(
 ) -> None:
     # given a product and each category it is in
     product = everything[5]
-    for category in product["categories"].values():
+    for category in categories_of(product).values():
         # when
         data = ok(uri(sandbox, {"uri": f"{category['uri']}/{product['uri']}"}))
         # then
@@ -153,7 +153,7 @@ def test_products_uri_filter(sandbox: SandboxProcess, everything: list[dict[str,
     wrong_for = products(sandbox, {"uri": {"uri": prefixed, "for": ["category"]}})
     # then: the product itself; the products themselves in the category (no variant rule)
     assert ids(by_product) == [product["product"]]
-    in_category = [p["product"] for p in everything if product["category"] in p["categories"]]
+    in_category = [p["product"] for p in everything if product["category"] in categories_of(p)]
     assert ids(by_category) == in_category
     assert ids(wrong_for) == []
 

@@ -16,6 +16,7 @@ import requests
 
 from storefront import embedded
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.sandbox import counted, purchasable, receipt_order
 
 TIMEOUT = 30
 RETURN_PAGE = "https://shop.example.com/checkout/return?step=2"
@@ -64,7 +65,8 @@ def new_client(sb: SandboxProcess) -> requests.Session:
 
 
 def buyable_items(sb: SandboxProcess, n: int, skip: int = 0) -> list[str]:
-    """In-stock, priced items for Swedish visitors, one per product."""
+    """In-stock, priced items for Swedish visitors, one per product; only items whose stock
+    runs out (not infinite or preorder ones), so stock checks apply to them."""
     r = sb.server_session().post(
         sb.api + "products",
         json={"market": "1", "pricelist": "1"},
@@ -73,7 +75,7 @@ def buyable_items(sb: SandboxProcess, n: int, skip: int = 0) -> list[str]:
     )
     out: list[str] = []
     for p in r.json()["products"]:
-        item = next((i["item"] for i in p["items"] if i["stock"] == "yes"), None)
+        item = next((i["item"] for i in p["items"] if purchasable(i) and counted(p, i)), None)
         if p["price"] is not None and item:
             out.append(item)
     assert len(out) >= skip + n
@@ -90,7 +92,7 @@ def sold_out_item(sb: SandboxProcess) -> tuple[str, str]:
     )
     for p in r.json()["products"]:
         for i in p["items"]:
-            if p["price"] is not None and i["stock"] == "no":
+            if p["price"] is not None and not purchasable(i):
                 return i["item"], p["product"]
     raise AssertionError("no sold-out item in the generated catalog")
 
@@ -171,8 +173,8 @@ def test_redirect_payment_end_to_end_for_a_customer(shop: SandboxProcess) -> Non
     )
     # then the order is placed and the receipt comes back
     assert result.status_code == 200, result.text
-    receipt = result.json()
-    assert receipt["token"] == s.headers["API-token"]
+    assert result.json()["token"] == s.headers["API-token"]
+    receipt = receipt_order(result.json())
     assert receipt["status"] == "untouched"
     assert sorted(ln["item"] for ln in receipt["items"]) == sorted(items)
     assert receipt["address"]["email"] == "ada@example.com"
@@ -181,7 +183,7 @@ def test_redirect_payment_end_to_end_for_a_customer(shop: SandboxProcess) -> Non
     order = receipt["order"]
     # and the selection is empty, GET receipt repeats the order, and it is in the orders
     assert s.get(shop.api + "selection", timeout=TIMEOUT).json()["selection"]["items"] == []
-    assert s.get(shop.api + "receipt", timeout=TIMEOUT).json()["order"] == order
+    assert receipt_order(s.get(shop.api + "receipt", timeout=TIMEOUT).json())["order"] == order
     orders = s.post(shop.api + "orders", json={}, timeout=TIMEOUT).json()["orders"]
     assert [o["order"] for o in orders] == [order]
     # and the same result posted again does not place a second order
@@ -189,7 +191,7 @@ def test_redirect_payment_end_to_end_for_a_customer(shop: SandboxProcess) -> Non
         shop.api + "payment-result", json={"paymentMethodFields": fields}, timeout=TIMEOUT
     )
     assert again.status_code == 200
-    assert again.json()["order"] == order
+    assert receipt_order(again.json())["order"] == order
     assert len(s.post(shop.api + "orders", json={}, timeout=TIMEOUT).json()["orders"]) == 1
 
 
@@ -241,8 +243,8 @@ def test_form_payment_ends_on_the_return_page_with_post_parameters(shop: Sandbox
     )
     # then the order is placed
     assert result.status_code == 200, result.text
-    assert [ln["item"] for ln in result.json()["items"]] == [item]
-    assert result.json()["paymentMethod"] == "sandbox-form"
+    assert [ln["item"] for ln in receipt_order(result.json())["items"]] == [item]
+    assert receipt_order(result.json())["paymentMethod"] == "sandbox-form"
 
 
 # -- success and failed ----------------------------------------------------------------------
@@ -257,13 +259,14 @@ def test_success_payment_places_the_order_at_once(shop: SandboxProcess) -> None:
     r = s.post(shop.api + "payment", json=payment_body(), timeout=TIMEOUT)
     # then the answer is the receipt, with action "success"
     assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["action"] == "success"
-    assert body["order"]
-    assert [ln["item"] for ln in body["items"]] == [item]
+    assert r.json()["action"] == "success"
+    order = receipt_order(r.json())
+    assert order["order"]
+    assert [ln["item"] for ln in order["items"]] == [item]
     # and the selection is empty
     assert s.get(shop.api + "selection", timeout=TIMEOUT).json()["selection"]["items"] == []
-    assert s.get(shop.api + "receipt", timeout=TIMEOUT).json()["order"] == body["order"]
+    receipt = receipt_order(s.get(shop.api + "receipt", timeout=TIMEOUT).json())
+    assert receipt["order"] == order["order"]
 
 
 def test_failed_payment_fails_at_once_and_keeps_the_selection(shop: SandboxProcess) -> None:
@@ -408,7 +411,10 @@ def test_a_different_address_country_moves_the_selection_there(shop: SandboxProc
         timeout=TIMEOUT,
     )
     in_stock_in_europe = {
-        i["item"] for p in europe.json()["products"] for i in p["items"] if i["stock"] == "yes"
+        i["item"]
+        for p in europe.json()["products"]
+        for i in p["items"]
+        if purchasable(i) and counted(p, i)
     }
     item = next(i for i in buyable_items(shop, 30, skip=10) if i in in_stock_in_europe)
     s = new_client(shop)
@@ -421,8 +427,8 @@ def test_a_different_address_country_moves_the_selection_there(shop: SandboxProc
     )
     # then the order is priced in Germany, in euros, and the session is now German
     assert r.status_code == 200, r.text
-    assert r.json()["currency"] == "EUR"
-    assert r.json()["address"]["country"] == "DE"
+    assert receipt_order(r.json())["currency"] == "EUR"
+    assert receipt_order(r.json())["address"]["country"] == "DE"
     assert s.get(shop.api + "selection", timeout=TIMEOUT).json()["location"]["country"] == "DE"
 
 

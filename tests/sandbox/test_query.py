@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 
 from sandbox.catalog import (
+    ALL_MARKETS,
+    STOCK_INFINITE,
+    STOCK_PREORDER,
     Brand,
     Catalog,
     Category,
@@ -188,6 +191,46 @@ def test_facets_count_own_values_in_the_filtered_set(catalog: Catalog) -> None:
     assert list(facet(result, "items.name")) == ["S", "M", "L"]
     assert facet(result, "categories") == {"1": (2, 4), "11": (2, 2), "12": (0, 2)}
     assert facet(result, "collections") == {"1": (2, 2), "2": (0, 1)}
+
+
+def test_filter_count_drops_only_the_fields_own_filter(catalog: Catalog) -> None:
+    # given red (style A: 10 blue, 11 red) and brand 1 (10, 11, 13): F = {10, 11}
+    _, result = run(catalog, {"swatch.desc": ["Red"], "brands": ["1"]})
+
+    def filter_counts(field: str) -> dict[str, int]:
+        [values] = [f["values"] for f in result.facets if f["field"] == field]
+        return {v["value"]: v["filterCount"] for v in values}
+
+    # then swatch.desc counts brand 1 only (10 blue, 11 red, 13 black), brands style A only,
+    # and a field without a filter counts over F, as count does
+    assert filter_counts("swatch.desc") == {"Black": 1, "Blue": 1, "Green": 0, "Red": 1}
+    assert filter_counts("brands") == {"1": 2, "2": 0}
+    assert filter_counts("collections") == {"1": 2, "2": 0}
+    assert facet(result, "collections") == {"1": (2, 2), "2": (0, 1)}
+
+
+def test_infinite_and_preorder_items_are_purchasable_without_stock(catalog: Catalog) -> None:
+    # given product 13's only item sold out: it is not available
+    item = catalog.products["13"].items[0]
+    item.stock["1"] = 0
+    assert "13" not in run(catalog, {"onlyAvailable": True})[0]
+    assert catalog.available(catalog.products["13"], "1", "1") is False
+    # when the item is infinite, or a preorder, it is purchasable all the same
+    for policy in (STOCK_INFINITE, STOCK_PREORDER):
+        item.policy = policy
+        assert "13" in run(catalog, {"onlyAvailable": True})[0]
+        assert catalog.available(catalog.products["13"], "1", "1") is True
+        assert catalog.sellable(item.id, "1") is None
+
+
+def test_market_all_is_every_market(catalog: Catalog) -> None:
+    # product 14 is only in market 2; "all" has it, and sums stock over the product's markets
+    result = run_query(catalog, parse_query({}), Context(ALL_MARKETS, "1", "en"))
+    assert [p.id for p in result.page] == ["10", "11", "12", "13", "14"]
+    product = catalog.products["14"]
+    assert catalog.item_quantity(product, product.items[0], ALL_MARKETS) == 0  # stock is in "1"
+    product.items[0].stock["2"] = 4
+    assert catalog.item_quantity(product, product.items[0], ALL_MARKETS) == 4
 
 
 def test_facets_without_filters_count_equals_total(catalog: Catalog) -> None:
