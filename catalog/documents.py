@@ -11,22 +11,36 @@ turns those payloads into two parts:
   pricelist, dates, media, standard relations and normalised search words per language.
 
 Prices are stored as numbers per pricelist (``[priceAsNumber, priceBeforeDiscountAsNumber,
-discountPercent, flags]``); the formatted strings are rebuilt from the pricelist's
-``currencyFormat``, which is checked against Centra's own strings at build time: a price
-whose string we would format differently keeps Centra's strings. So memory does not grow
-with the number of pricelists beyond a few bytes each.
+discountPercent, flags]``); the formatted strings are rebuilt from the pricelist's format,
+which is checked against Centra's own strings at build time: a price whose string we would
+format differently keeps Centra's strings. So memory does not grow with the number of
+pricelists beyond a few bytes each. The format is the seeds' ``currencyFormat`` or, from
+today's Centra, the pricelist's ``currency`` object, which has no ``thousandsSeparator``: a
+rebuild learns it from the first price of 1000 or more whose string it explains
+(:func:`learn_separator`); until then, and wherever it fails, Centra's strings are kept.
+
+Both of Centra's shapes are read (``../shared/centra-today.md``): product ``categories`` as
+the seeds' object keyed by id or today's array of ``{category, name, uri, sortOrder}``
+(:func:`read_categories`); item ``stock`` as ``yes``/``no`` or today's ``few``,
+``infinite``, ``preorder`` and numbers (:func:`stock_state`). What cannot be read is not
+guessed: it is listed in :attr:`ProductDoc.problems`, and :func:`report_problems` counts and
+logs it with the product id.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from catalog.metrics import UNINTERPRETABLE
 from catalog.search import tokenize
 
+log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 ALL_PRICELISTS = "all"
 PRICE_KEYS = (
@@ -132,7 +146,36 @@ class ShopMeta:
         return [str(p["pricelist"]) for p in self.pricelists]
 
     def currency_formats(self) -> dict[str, dict[str, str]]:
-        return {str(p["pricelist"]): dict(p.get("currencyFormat") or {}) for p in self.pricelists}
+        return {str(p["pricelist"]): pricelist_format(p) for p in self.pricelists}
+
+    def currency_code(self, pricelist: str) -> str:
+        """The currency code of a pricelist ("SEK"), whichever shape Centra sent."""
+        for p in self.pricelists:
+            if str(p.get("pricelist")) == pricelist:
+                return currency_code(p)
+        return ""
+
+
+def pricelist_format(pricelist: JsonDict) -> dict[str, str]:
+    """How a pricelist formats prices: the seeds' ``currencyFormat``, else today's ``currency``
+    object (the same fields without ``thousandsSeparator``), else nothing known."""
+    fmt = pricelist.get("currencyFormat")
+    if not isinstance(fmt, dict):
+        fmt = pricelist.get("currency")
+    if not isinstance(fmt, dict):
+        return {}
+    return {str(k): str(v) for k, v in fmt.items() if isinstance(v, (str, int)) and v is not True}
+
+
+def currency_code(pricelist: JsonDict) -> str:
+    """``currency`` is a code in the seeds and a Currency object in today's Centra."""
+    currency = pricelist.get("currency")
+    if isinstance(currency, dict):
+        currency = currency.get("currency")
+    if not currency:
+        fmt = pricelist.get("currencyFormat")
+        currency = fmt.get("currency") if isinstance(fmt, dict) else None
+    return currency if isinstance(currency, str) else ""
 
 
 # -- prices ------------------------------------------------------------------------------------
@@ -169,6 +212,45 @@ def _format_price(number: float | int, frozen: tuple[tuple[str, str], ...]) -> s
     prefix = currency_format.get("prefix", "").replace(" ", "\u00a0")
     suffix = currency_format.get("suffix", "").replace(" ", "\u00a0")
     return f"{prefix}{text}{suffix}"
+
+
+def learn_separator(currency_format: dict[str, str], price: JsonDict) -> None:
+    """Learn the thousands separator a format does not name (today's Currency object has none)
+    from Centra's own string of a price of 1000 or more, and write it into the format. Only a
+    separator that reproduces that string exactly is taken; otherwise nothing is learned, and
+    every price keeps whichever strings we cannot reproduce (:func:`pack_price`)."""
+    for number_key, text_key in (
+        ("priceAsNumber", "price"),
+        ("priceBeforeDiscountAsNumber", "priceBeforeDiscount"),
+    ):
+        if "thousandsSeparator" in currency_format:
+            return
+        number, text = price.get(number_key), price.get(text_key)
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or abs(number) < 1000:
+            continue
+        if not isinstance(text, str):
+            continue
+        for candidate in _separator_candidates(text):
+            trial = {**currency_format, "thousandsSeparator": candidate}
+            if format_price(number, trial) == text:
+                currency_format["thousandsSeparator"] = candidate
+                break
+
+
+def _separator_candidates(text: str) -> list[str]:
+    """Every run of non-digits between two digits of ``text``, and no separator at all."""
+    runs: list[str] = []
+    current = ""
+    seen_digit = False
+    for ch in text:
+        if ch.isdigit():
+            if seen_digit and current and current not in runs:
+                runs.append(current)
+            current = ""
+            seen_digit = True
+        elif seen_digit:
+            current += ch
+    return [*runs, ""]
 
 
 def pack_price(price: JsonDict, currency_format: dict[str, str]) -> list[Any] | JsonDict:
@@ -220,6 +302,88 @@ def price_number(packed: list[Any] | JsonDict) -> float | None:
     return float(value)
 
 
+# -- reading products in both shapes -----------------------------------------------------------
+
+# Item ``stock`` words (today's Centra: 'preorder' | 'infinite' | 'yes' | 'no' | 'few' | number).
+IN_STOCK_WORDS = frozenset({"yes", "few", "infinite", "preorder"})
+OUT_OF_STOCK_WORDS = frozenset({"no"})
+# Reasons a product could not be fully read (the metric's label values).
+CATEGORIES_SHAPE = "categories_shape"
+CATEGORIES_UNREADABLE = "categories_unreadable"
+STOCK_UNKNOWN = "stock_unknown"
+
+
+def stock_state(value: Any) -> bool | None:
+    """Whether an item's ``stock`` lets it be bought: True for yes, few, infinite, preorder or
+    a positive number (also as text), False for no, zero or a negative number, None for
+    anything else (callers count that as not in stock, and report it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if math.isnan(value) else value > 0
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower()
+    if word in IN_STOCK_WORDS:
+        return True
+    if word in OUT_OF_STOCK_WORDS:
+        return False
+    try:
+        number = float(word)
+    except ValueError:
+        return None
+    return None if math.isnan(number) else number > 0
+
+
+def sort_position(value: Any) -> int | float | None:
+    """A category membership's ``sortOrder`` as a number (text of digits too); None: none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def read_categories(value: Any) -> tuple[dict[str, JsonDict], str | None]:
+    """A product's ``categories`` as {category id: membership}, from the seeds' object keyed
+    by id or today's array of ``{category, name, uri, sortOrder}``, and what could not be read
+    (None, :data:`CATEGORIES_SHAPE` or :data:`CATEGORIES_UNREADABLE`). Memberships keep every
+    field Centra sent."""
+    if value is None:
+        return {}, None
+    if isinstance(value, dict):
+        candidates: list[tuple[str | None, Any]] = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        candidates = [(None, v) for v in value]
+    else:
+        return {}, CATEGORIES_SHAPE
+    out: dict[str, JsonDict] = {}
+    unreadable = 0
+    for key, entry in candidates:
+        if not isinstance(entry, dict):
+            unreadable += 1
+            continue
+        cid = entry.get("category")
+        if isinstance(cid, bool) or not isinstance(cid, (str, int)) or str(cid) == "":
+            cid = key  # the object form's key is the id
+        if cid is None:
+            unreadable += 1
+            continue
+        out[str(cid)] = entry
+    return out, CATEGORIES_UNREADABLE if unreadable else None
+
+
+def category_names(entry: JsonDict) -> list[str]:
+    names = entry.get("name")
+    if isinstance(names, str):
+        return [names]
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 # -- products ----------------------------------------------------------------------------------
 
 
@@ -230,6 +394,8 @@ class ProductDoc:
     id: str
     doc: str  # see render_document
     rec: JsonDict
+    # What could not be read: reason -> detail (see report_problems).
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 # The document is JSON text, pre-serialised per language, cut where the derived fields go:
@@ -298,11 +464,8 @@ def searchable_text(payload: JsonDict) -> str:
         str(payload.get("brandName") or ""),
         str(payload.get("collectionName") or ""),
     ]
-    categories = payload.get("categories")
-    if isinstance(categories, dict):
-        for cat in categories.values():
-            if isinstance(cat, dict):
-                parts.extend(str(n) for n in cat.get("name") or [])
+    for entry in read_categories(payload.get("categories"))[0].values():
+        parts.extend(category_names(entry))
     parts.extend([str(payload.get("description") or ""), str(payload.get("sku") or "")])
     return "\n".join(parts)
 
@@ -317,40 +480,55 @@ def merge_product(
     pricelists: list[str],
     currency_formats: dict[str, dict[str, str]],
     standard_related: list[str] | None = None,
+    learn_formats: bool = False,
 ) -> ProductDoc:
     """One product's payloads (language -> product JSON fetched with ``pricelist: "all"``) as a
-    document and a record. ``pricelists`` fixes the order of the record's price slots."""
+    document and a record. ``pricelists`` fixes the order of the record's price slots.
+    ``learn_formats`` (a rebuild, which stores the formats it learned with its generation)
+    lets a thousands separator be learned into ``currency_formats``."""
     languages = list(payloads)
     first = payloads[languages[0]]
     pid = str(first["product"])
     prices = first.get("prices") if isinstance(first.get("prices"), dict) else {}
     assert isinstance(prices, dict)
-    packed_prices: list[Any] = [
-        pack_price(prices[pl], currency_formats.get(pl, {})) if pl in prices else 0
-        for pl in pricelists
-    ]
+    packed_prices: list[Any] = []
+    for pl in pricelists:
+        price = prices.get(pl)
+        if not isinstance(price, dict):
+            packed_prices.append(0)
+            continue
+        fmt = currency_formats.setdefault(pl, {}) if learn_formats else currency_formats.get(pl, {})
+        if learn_formats:
+            learn_separator(fmt, price)
+        packed_prices.append(pack_price(price, fmt))
+    problems: dict[str, str] = {}
     swatch = first.get("swatch")
-    categories = first.get("categories") if isinstance(first.get("categories"), dict) else {}
-    assert isinstance(categories, dict)
+    categories, category_problem = read_categories(first.get("categories"))
+    if category_problem:
+        problems[category_problem] = _excerpt(first.get("categories"))
+    items: list[list[Any]] = []
+    unknown_stock: list[Any] = []
+    for item in first.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        state = stock_state(item.get("stock")) if "stock" in item else False
+        if state is None:
+            unknown_stock.append(item.get("stock"))
+        items.append([str(item.get("name", "")), 1 if state else 0])
+    if unknown_stock:
+        problems[STOCK_UNKNOWN] = _excerpt(unknown_stock)
     rec: JsonDict = {
         "s": str(first.get("centraProduct") or ""),
         "u": str(first.get("uri") or ""),
         "k": str(first.get("category") or ""),
-        "c": {
-            str(cid): (cat.get("sortOrder") if isinstance(cat, dict) else None)
-            for cid, cat in categories.items()
-        },
+        "c": {cid: sort_position(entry.get("sortOrder")) for cid, entry in categories.items()},
         "b": str(first.get("brand") or ""),
         "bn": first.get("brandName") or "",
         "l": str(first.get("collection") or ""),
         "ln": first.get("collectionName") or "",
         "lu": first.get("collectionUri") or None,
         "w": swatch if isinstance(swatch, dict) else None,
-        "i": [
-            [str(item.get("name", "")), 1 if item.get("stock") == "yes" else 0]
-            for item in first.get("items") or []
-            if isinstance(item, dict)
-        ],
+        "i": items,
         "p": packed_prices,
         "ca": first.get("createdAt"),
         "ma": first.get("modifiedAt"),
@@ -358,7 +536,32 @@ def merge_product(
         "r": list(standard_related or []),
         "x": {lang: search_words(payloads[lang]) for lang in languages},
     }
-    return ProductDoc(id=pid, doc=render_document(payloads), rec=rec)
+    available = first.get("available")
+    if isinstance(available, bool):
+        # Centra's own rule (pricelist "all": any item purchasable); kept, never recomputed.
+        rec["a"] = 1 if available else 0
+    return ProductDoc(id=pid, doc=render_document(payloads), rec=rec, problems=problems)
+
+
+def _excerpt(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def report_problems(doc: ProductDoc, *, market: str) -> None:
+    """Count and log, once per product, what could not be read of it: it is served as far as
+    it was understood (unknown stock as sold out, unreadable categories as none), never
+    silently."""
+    if not doc.problems:
+        return
+    for reason in doc.problems:
+        UNINTERPRETABLE.labels(reason=reason).inc()
+    log.warning(
+        "catalog: product %s of market %s could not be fully read: %s",
+        doc.id,
+        market,
+        "; ".join(f"{reason} {detail}" for reason, detail in doc.problems.items()),
+    )
 
 
 def standard_relations(payload: JsonDict) -> list[str]:

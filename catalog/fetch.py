@@ -26,7 +26,8 @@ def _list(data: JsonDict, key: str, what: str) -> list[JsonDict]:
 
 def fetch_shop_meta(*, client: CentraClient) -> ShopMeta:
     """Countries (server-side they carry their default market and pricelist), languages,
-    markets and pricelists (with ``currencyFormat``)."""
+    markets and pricelists (with the seeds' ``currencyFormat`` or today's ``currency``
+    object), each kept as Centra sent it."""
     countries = _list(client.catalog("GET", "countries"), "countries", "countries")
     languages = _list(client.catalog("GET", "languages"), "languages", "languages")
     markets = _list(client.catalog("GET", "markets"), "markets", "markets")

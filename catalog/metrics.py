@@ -28,3 +28,19 @@ REBUILD_PAGES = Counter(
     "Pages of POST products fetched by rebuilds",
     ["market"],
 )
+UNINTERPRETABLE = Counter(
+    "storefront_catalog_uninterpretable_products_total",
+    "Products the cache could not fully read from Centra, by reason: categories_shape "
+    "(categories neither an object nor an array), categories_unreadable (memberships without a "
+    "category id), stock_unknown (an item stock value that is not yes/no/few/infinite/preorder "
+    "or a number). Each product is also logged with its id",
+    ["reason"],
+)
+REBUILDS_REFUSED = Counter(
+    "storefront_catalog_rebuilds_refused_total",
+    "Rebuilds that did not flip because what they built looked broken, by reason: "
+    "no_categories (an empty category tree, or no product placed in any category, while "
+    "products exist), product_loss (more than CATALOG_MAX_PRODUCT_LOSS of the live "
+    "generation's products would be lost)",
+    ["market", "reason"],
+)

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from catalog.documents import ShopMeta
+from catalog.documents import ShopMeta, currency_code
 from catalog.services import shop_meta_get
 from storefront.context import VisitorContext, resolve_context
 
@@ -102,7 +102,7 @@ def _country_options(shop: ShopMeta) -> list[CountryOption]:
     cached = _options.get(id(shop))
     if cached is not None and cached[0] is shop:
         return cached[1]
-    currency = {str(p["pricelist"]): str(p.get("currency") or "") for p in shop.pricelists}
+    currency = {str(p["pricelist"]): currency_code(p) for p in shop.pricelists}
     options = sorted(
         (
             CountryOption(
@@ -121,13 +121,6 @@ def _country_options(shop: ShopMeta) -> list[CountryOption]:
     return options
 
 
-def _currency(shop: ShopMeta, pricelist: str) -> str:
-    for p in shop.pricelists:
-        if str(p.get("pricelist")) == pricelist:
-            return str(p.get("currency") or "")
-    return ""
-
-
 def _cart_count(request: HttpRequest) -> int:
     raw = request.COOKIES.get(CART_COUNT_COOKIE, "")
     return min(int(raw), 999) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
@@ -136,7 +129,7 @@ def _cart_count(request: HttpRequest) -> int:
 def page_context(request: HttpRequest) -> PageContext:
     """The visitor's context for a page view: from the cached shop set-up, no Centra call."""
     shop, _ = shop_meta_get()
-    visitor = resolve_context(request, shop=shop, params={}, trusted=False)
+    visitor = resolve_context(request, shop=shop, params={}, trusted=False, follow_session=False)
     url_language = request.GET.get(LANG_PARAM)
     if url_language and shop.has_language(url_language):
         visitor = replace(visitor, language=url_language)
@@ -145,7 +138,7 @@ def page_context(request: HttpRequest) -> PageContext:
     return PageContext(
         visitor=visitor,
         url_language=url_language,
-        currency=_currency(shop, visitor.pricelist),
+        currency=shop.currency_code(visitor.pricelist),
         cart_count=_cart_count(request),
         shop=shop,
     )

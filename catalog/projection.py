@@ -7,10 +7,14 @@ media, stock and relations. Projecting is splicing strings:
 - ``prices``: pricelist ``"all"``: ``prices`` keyed by pricelist (only those with a price), in
   the pricelists' order; one pricelist: the seven price fields at the top level, nulls
   (``discountPercent`` 0, flags false) when the product has no price there;
-- ``available``: a price in the pricelist (any, for ``"all"``) and an item in stock;
+- ``available``: Centra's own value as fetched with ``pricelist: "all"`` (any item
+  purchasable; computed from the items only when Centra sent none), and for one pricelist a
+  price there too, which is Centra's rule per pricelist;
 - ``relatedProducts``: variant siblings, then standard relations; without
-  ``relatedProducts: true`` only the variants, as ``{product, relation, media}``; a related
-  product in full form carries no ``relatedProducts`` of its own and ends with ``relation``.
+  ``relatedProducts: true`` only the variants, in the small form whose keys Centra showed at
+  build time (``{product, relation, media}`` in the seeds, ``{product, available, media,
+  relation}`` today); a related product in full form carries no ``relatedProducts`` of its
+  own and ends with ``relation``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from catalog.documents import ALL_PRICELISTS, NULL_PRICE, unpack_price
 from catalog.query import Snapshot
 
 JsonDict = dict[str, Any]
+SEEDS_RELATED_KEYS = ("product", "relation", "media")
 
 
 def _dumps(value: Any) -> str:
@@ -101,6 +106,24 @@ def related_ids(snap: Snapshot, o: int, *, full: bool) -> list[tuple[int, str]]:
     return relations if full else [(s, rel) for s, rel in relations if rel == "variant"]
 
 
+def small_related_text(snap: Snapshot, other: int, relation: str, pricelist: str) -> str:
+    """A related product in the small form, with the keys Centra uses, in its order."""
+    parts: list[str] = []
+    for key in snap.meta.related_keys or SEEDS_RELATED_KEYS:
+        if key == "product":
+            value = _dumps(snap.ids[other])
+        elif key == "relation":
+            value = _dumps(relation)
+        elif key == "media":
+            value = media_text(snap, other)
+        elif key == "available":
+            value = "true" if snap.available(other, pricelist) else "false"
+        else:
+            continue  # nothing we could know of it
+        parts.append(_dumps(key) + ":" + value)
+    return "{" + ",".join(parts) + "}"
+
+
 def related_text(
     snap: Snapshot,
     o: int,
@@ -112,13 +135,7 @@ def related_text(
     out: list[str] = []
     for other, relation in related_ids(snap, o, full=full):
         if not full:
-            out.append(
-                '{"product":'
-                + _dumps(snap.ids[other])
-                + ',"relation":"variant","media":'
-                + media_text(snap, other)
-                + "}"
-            )
+            out.append(small_related_text(snap, other, relation, pricelist))
             continue
         pieces = pieces_of.get(other)
         if pieces is None:

@@ -13,7 +13,11 @@ with it and is held to it by tests/catalog/test_differential.py. In short:
 - sorting is lexicographic over the sortOrder entries, missing values last in both
   directions, ties in the default order;
 - facets list every value with products in the universe, counted over the filtered set by
-  each product's own values.
+  each product's own values (``count``) and, where Centra answers with ``filterCount`` (today's
+  Centra), over the set filtered by every field but the value's own; the keys of a value and
+  the form of its ``data`` are Centra's own, learned from its unfiltered answer at build time;
+- ``available`` and ``onlyAvailable`` follow Centra's own ``available`` (fetched with
+  ``pricelist: "all"``: any item purchasable) and, for one pricelist, a price there.
 
 Sets of products are Python ints used as bitsets over ordinals: an AND or OR of two sets of
 10,000 products is one C loop over 160 machine words, and a facet count is one
@@ -47,6 +51,15 @@ SORT_FIELDS = (
 )
 URI_FOR = ("product", "category")
 FACET_FIELDS = ("brands", "categories", "collections", "swatch.desc", "items.name")
+# The keys of a facet value when Centra's own shape is not known (the seeds').
+SEEDS_FACET_KEYS = ("value", "count", "totalCount", "data")
+_FACET_FIELD_OF = {
+    "categories": "categories",
+    "collections": "collections",
+    "brands": "brands",
+    "swatch_desc": "swatch.desc",
+    "items_name": "items.name",
+}
 # Bound of Snapshot.product_texts: about 3 KB each, so some 12 MB per market and process.
 PRODUCT_TEXTS = 4000
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -295,6 +308,9 @@ class Result:
     page: list[int]  # ordinals
     count: int  # productCount
     filtered: int  # the filtered set, for the facet counts
+    # Per facet field with a filter of its own: the set filtered by every other field
+    # (filterCount); a field without a filter counts over ``filtered``.
+    without: dict[str, int] = field(default_factory=dict)
 
 
 class Snapshot:
@@ -362,7 +378,7 @@ class Snapshot:
             if isinstance(swatch, dict) and isinstance(swatch.get("desc"), str):
                 own["swatch.desc"].setdefault(swatch["desc"], []).append(o)
                 self.swatch_data.setdefault(swatch["desc"], swatch)
-            any_stock = False
+            any_stock = False  # from the items, when Centra sent no ``available``
             names: set[str] = set()
             for name, in_stock in rec.get("i") or []:
                 names.add(name)
@@ -373,7 +389,7 @@ class Snapshot:
                         lst.append(o)
             for name in names:
                 own["items.name"].setdefault(name, []).append(o)
-            if any_stock:
+            if rec.get("a", any_stock):
                 stocked.append(o)
             by_uri.setdefault(rec.get("u") or "", []).append(o)
         self.by_uri = by_uri
@@ -393,6 +409,7 @@ class Snapshot:
         self.facet_order = self._facet_order()
 
         self._sort_cache: dict[tuple[Any, ...], list[int]] = {}
+        self._learned_cache: dict[tuple[str, str], dict[str, list[Any]]] = {}
 
         # Search: per language, word -> ordinals; one vocabulary over all languages.
         postings: dict[str, dict[str, list[int]]] = {}
@@ -409,6 +426,7 @@ class Snapshot:
         # JSON fragments this snapshot rendered (prices per pricelist, media, facet values):
         # the snapshot never changes, so neither do they.
         self.text_cache: dict[tuple[Any, ...], str] = {}
+        self.facet_templates: dict[tuple[str, str, str], list[str]] = {}
         # Whole products as JSON text by (ordinal, pricelist, language, full related): a hot
         # product is rendered once per snapshot, and then needs no document read at all.
         self.product_texts: dict[tuple[int, str, str, bool], str] = {}
@@ -504,20 +522,45 @@ class Snapshot:
             self._sort_cache[key] = positions
         return positions
 
-    def facet_data(self, f: str, value: str, language: str) -> JsonDict:
+    def _learned(self, f: str, language: str) -> dict[str, list[Any]]:
+        """Centra's own entries of a facet field (value -> [value, data, extra?])."""
+        key = (f, language)
+        found = self._learned_cache.get(key)
+        if found is None:
+            entries = self.meta.facets.get(language, {}).get(f, [])
+            found = {str(e[0]): e for e in entries if isinstance(e, list) and len(e) >= 2}
+            self._learned_cache[key] = found
+        return found
+
+    def facet_data(self, f: str, value: str, language: str) -> Any:
         if f == "categories":
             return dict(self.category_json.get(language, {}).get(value) or {"category": value})
         if f == "swatch.desc":
             return dict(self.swatch_data[value])
+        learned = self._learned(f, language)
+        entry = learned.get(value)
         if f == "items.name":
-            return {"name": value}
-        learned = self.meta.facets.get(language, {}).get(f, [])
-        for v, data in learned:
-            if v == value and isinstance(data, dict):
-                return dict(data)
+            if entry is not None and isinstance(entry[1], (str, dict)):
+                return entry[1]
+            # A size Centra did not list at build time: in the form its others have.
+            plain = any(isinstance(e[1], str) for e in learned.values())
+            return value if plain else {"name": value}
+        if entry is not None and isinstance(entry[1], dict):
+            return dict(entry[1])
         if f == "brands":
             return {"brand": value, "brandName": self.brand_names.get(value, "")}
         return {"collection": value, "collectionName": self.collection_names.get(value, "")}
+
+    def facet_keys(self, f: str) -> list[str]:
+        """The keys of one value of facet ``f``, in Centra's order."""
+        return self.meta.facet_keys.get(f) or list(SEEDS_FACET_KEYS)
+
+    def facet_extra(self, f: str, value: str, language: str) -> JsonDict:
+        """Fields of a value the engine does not compute, as Centra sent them at build time."""
+        entry = self._learned(f, language).get(value)
+        if entry is None or len(entry) < 3 or not isinstance(entry[2], dict):
+            return {}
+        return entry[2]
 
     def search_bits(self, text: str, language: str) -> int | None:
         """Products matching the query by their own words; None when the query has no words."""
@@ -592,11 +635,23 @@ class Snapshot:
 def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> Result:
     if pricelist == ALL_PRICELISTS and any(f == "priceAsNumber" for f, _ in query.sort_order):
         raise _bad("sortOrder", "priceAsNumber needs a single pricelist, not all")
-    filtered = filter_bits(snap, query, pricelist=pricelist, language=language)
+    base, fields = filter_parts(snap, query, pricelist=pricelist, language=language)
+    filtered = base
+    for bits in fields.values():
+        filtered &= bits
+    without: dict[str, int] = {}
+    for name in fields:
+        others = base
+        for other, bits in fields.items():
+            if other != name:
+                others &= bits
+        without[name] = others
     start = query.skip_first
     end = None if query.limit is None else start + query.limit
     ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist, first=end)
-    return Result(page=ordered[start:end], count=filtered.bit_count(), filtered=filtered)
+    return Result(
+        page=ordered[start:end], count=filtered.bit_count(), filtered=filtered, without=without
+    )
 
 
 def _variant_values(snap: Snapshot, f: str, values: list[str]) -> int:
@@ -608,6 +663,18 @@ def _variant_values(snap: Snapshot, f: str, values: list[str]) -> int:
 
 
 def filter_bits(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> int:
+    """The filtered set: every criterion of the query."""
+    bits, fields = filter_parts(snap, query, pricelist=pricelist, language=language)
+    for field_bits in fields.values():
+        bits &= field_bits
+    return bits
+
+
+def filter_parts(
+    snap: Snapshot, query: Query, *, pricelist: str, language: str
+) -> tuple[int, dict[str, int]]:
+    """The products passing the criteria that are not facet fields, and per facet field with a
+    filter the products passing it (the filtered set is all of them ANDed)."""
     bits = snap.all_bits
     # The product's own data.
     if query.products is not None:
@@ -622,31 +689,29 @@ def filter_bits(snap: Snapshot, query: Query, *, pricelist: str, language: str) 
     if query.uri is not None:
         bits &= snap.uri_filter_bits(query.uri)
     if query.only_available:
-        if query.items_name is not None:
-            avail = 0
-            for name in set(query.items_name):
-                avail |= snap.in_stock_named.get(name, 0)
-        else:
-            avail = snap.stock_bits
+        avail = snap.stock_bits
         if pricelist != ALL_PRICELISTS:
             avail &= snap.price_bits[snap.pricelist_index[pricelist]]
         bits &= avail
     # The variant rule: a style passes when one of its products matches.
-    if query.categories is not None:
-        bits &= _variant_values(snap, "categories", query.categories)
-    if query.collections is not None:
-        bits &= _variant_values(snap, "collections", query.collections)
-    if query.brands is not None:
-        bits &= _variant_values(snap, "brands", query.brands)
-    if query.swatch_desc is not None:
-        bits &= _variant_values(snap, "swatch.desc", query.swatch_desc)
-    if query.items_name is not None:
-        bits &= _variant_values(snap, "items.name", query.items_name)
+    fields: dict[str, int] = {}
+    for attr, f in _FACET_FIELD_OF.items():
+        values = getattr(query, attr)
+        if values is not None:
+            fields[f] = _variant_values(snap, f, values)
+    if query.only_available and query.items_name is not None:
+        # onlyAvailable with items.name: one of the named items must be purchasable. It is
+        # part of the items.name criterion, so the items.name facet's filterCount (every
+        # filter but items.name) asks for any purchasable item, as Centra's does.
+        named = 0
+        for name in set(query.items_name):
+            named |= snap.in_stock_named.get(name, 0)
+        fields["items.name"] &= named
     if query.search is not None and bits:
         matched = snap.search_bits(query.search, language)
         if matched is not None:
             bits &= snap.expand(matched)
-    return bits
+    return bits, fields
 
 
 def sort_ordinals(
@@ -671,33 +736,66 @@ def sort_ordinals(
     return sorted(ordinals, key=lambda o: tuple([ranks[o] for ranks in columns] + [o]))
 
 
-def facets_json(snap: Snapshot, filtered: int, language: str) -> str:
-    """The ``filter`` array as JSON text. Per value only the count changes from request to
-    request; the rest of its text is rendered once per snapshot and language."""
-    cache = snap.text_cache
+def facets_json(
+    snap: Snapshot, filtered: int, language: str, without: dict[str, int] | None = None
+) -> str:
+    """The ``filter`` array as JSON text, each value with the keys Centra answers with. Per
+    value only the counts change from request to request; the rest of its text is rendered
+    once per snapshot and language."""
+    cache = snap.facet_templates
+    without = without or {}
     fields: list[str] = []
     for f in FACET_FIELDS:
         own = snap.own_bits[f]
+        base = without.get(f, filtered)
         values: list[str] = []
         for v in snap.facet_order[f]:
             key = (language, f, v)
-            ends = cache.get(key)
-            if ends is None:
-                head = '{"value":' + json.dumps(v, ensure_ascii=False) + ',"count":'
-                tail = (
-                    f',"totalCount":{snap.total[f][v]},"data":'
-                    + json.dumps(snap.facet_data(f, v, language), ensure_ascii=False)
-                    + "}"
-                )
-                ends = head + "\x00" + tail
-                cache[key] = ends
-            head, _, tail = ends.partition("\x00")
-            values.append(head + str((filtered & own[v]).bit_count()) + tail)
+            template = cache.get(key)
+            if template is None:
+                template = _facet_template(snap, f, v, language)
+                cache[key] = template
+            bits = own[v]
+            parts: list[str] = []
+            for part in template:
+                if part == "\x00count":
+                    parts.append(str((filtered & bits).bit_count()))
+                elif part == "\x00filterCount":
+                    parts.append(str((base & bits).bit_count()))
+                else:
+                    parts.append(part)
+            values.append("".join(parts))
         fields.append('{"field":' + json.dumps(f) + ',"values":[' + ",".join(values) + "]}")
     return "[" + ",".join(fields) + "]"
 
 
-def facets(snap: Snapshot, filtered: int, language: str) -> list[JsonDict]:
+def _facet_template(snap: Snapshot, f: str, v: str, language: str) -> list[str]:
+    """One facet value's JSON text with holes (``\\x00count``, ``\\x00filterCount``) where the
+    per-request counts go; JSON text never holds a raw NUL, so a hole cannot be forged."""
+    extra = snap.facet_extra(f, v, language)
+    parts: list[str] = []
+    for key in snap.facet_keys(f):
+        if key == "value":
+            member = [json.dumps(v, ensure_ascii=False)]
+        elif key in ("count", "filterCount"):
+            member = ["\x00" + key]
+        elif key == "totalCount":
+            member = [str(snap.total[f][v])]
+        elif key == "data":
+            member = [json.dumps(snap.facet_data(f, v, language), ensure_ascii=False)]
+        elif key in extra:
+            member = [json.dumps(extra[key], ensure_ascii=False)]
+        else:
+            continue
+        parts.append(("," if parts else "{") + json.dumps(key) + ":")
+        parts += member
+    parts.append("}" if parts else "{}")
+    return parts
+
+
+def facets(
+    snap: Snapshot, filtered: int, language: str, without: dict[str, int] | None = None
+) -> list[JsonDict]:
     """The ``filter`` array as data (tests, tools)."""
-    result: list[JsonDict] = json.loads(facets_json(snap, filtered, language))
+    result: list[JsonDict] = json.loads(facets_json(snap, filtered, language, without))
     return result

@@ -5,6 +5,13 @@ Fetch everything for the market from Centra (pages of ``POST products`` with
 new generation beside the live one, verify it against Centra's ``productCount``, then
 publish it with one atomic pointer flip. A failure at any point leaves the live generation
 untouched and the half-built one deleted (or, if even that fails, expiring on its own).
+
+A build that adds up but looks broken is refused rather than published
+(:class:`CatalogRefused`, the job fails with the reason): an empty category tree, or no
+product in any category, while the market has products (categories in a shape the cache could
+not read), or more than ``CATALOG_MAX_PRODUCT_LOSS`` of the live generation's products gone
+(a Centra misconfiguration or a half-synced catalog). Raising the setting (1 turns the loss
+check off) lets an intended shrink through.
 """
 
 from __future__ import annotations
@@ -23,8 +30,14 @@ import redis
 from django.conf import settings
 
 from catalog import fetch, store
-from catalog.documents import ProductDoc, ShopMeta, merge_product, standard_relations
-from catalog.metrics import REBUILD_PAGES, REBUILD_SECONDS
+from catalog.documents import (
+    ProductDoc,
+    ShopMeta,
+    merge_product,
+    report_problems,
+    standard_relations,
+)
+from catalog.metrics import REBUILD_PAGES, REBUILD_SECONDS, REBUILDS_REFUSED
 from catalog.store import GenerationMeta
 from storefront.centra import CentraClient, CentraUnavailable, get_client
 from storefront.redis_client import get_redis
@@ -40,6 +53,21 @@ FETCH_AHEAD = 1
 class CatalogMismatch(RuntimeError):
     """What was fetched does not add up (counts, ids across languages): Centra changed under
     the build. The build is dropped; running it again is the fix."""
+
+
+class CatalogRefused(RuntimeError):
+    """The build adds up but would publish a broken catalog; the live generation stays. Not
+    retried: building again gives the same answer until Centra (or the setting) changes."""
+
+    def __init__(self, market: str, reason: str, message: str) -> None:
+        super().__init__(f"market {market}: {message}")
+        self.market = market
+        self.reason = reason
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[CatalogRefused], tuple[str, str, str]]:
+        # Celery pickles a task's exception; without this it would become a RuntimeError.
+        return (type(self), (self.market, self.reason, self.message))
 
 
 class UnknownMarket(ValueError):
@@ -84,17 +112,39 @@ def market_ids(*, client: CentraClient | None = None, r: redis.Redis | None = No
     return shop_meta(client=client, r=r).market_ids
 
 
-def _facet_catalog(data: JsonDict) -> dict[str, list[list[Any]]]:
-    """Centra's facet values for the whole market: their order and their ``data``."""
-    out: dict[str, list[list[Any]]] = {}
+# The facet value fields the query engine computes; any other is Centra's own and is repeated
+# as Centra sent it for the whole market.
+COMPUTED_FACET_KEYS = frozenset({"value", "count", "filterCount", "totalCount", "data"})
+
+
+def _facet_catalog(data: JsonDict) -> tuple[dict[str, list[list[Any]]], dict[str, list[str]]]:
+    """Centra's facet values for the whole market (its order, its ``data`` and any field we do
+    not compute), and per field the keys of a value in Centra's order: the shape to answer in
+    (today's Centra adds ``filterCount`` and gives ``items.name`` data as a plain string)."""
+    values_of: dict[str, list[list[Any]]] = {}
+    keys_of: dict[str, list[str]] = {}
     for entry in data.get("filter") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("field"), str):
-            out[entry["field"]] = [
-                [str(v.get("value")), v.get("data")]
-                for v in entry.get("values") or []
-                if isinstance(v, dict)
-            ]
-    return out
+        if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
+            continue
+        values: list[list[Any]] = []
+        for v in entry.get("values") or []:
+            if not isinstance(v, dict):
+                continue
+            keys_of.setdefault(entry["field"], list(v))
+            extra = {k: x for k, x in v.items() if k not in COMPUTED_FACET_KEYS}
+            values.append([str(v.get("value")), v.get("data"), *([extra] if extra else [])])
+        values_of[entry["field"]] = values
+    return values_of, keys_of
+
+
+def small_related_keys(products: list[JsonDict]) -> list[str]:
+    """The keys of a small related product (an answer without ``relatedProducts: true``), in
+    Centra's order; empty when no product of the page has one."""
+    for product in products:
+        for related in product.get("relatedProducts") or []:
+            if isinstance(related, dict) and related:
+                return list(related)
+    return []
 
 
 def rebuild_market(
@@ -129,6 +179,7 @@ def rebuild_market(
         seen: dict[str, set[str]] = {lang: set() for lang in languages}
         expected: int | None = None
         merged = 0
+        placed: set[str] = set()  # the categories products are in
         batch: list[ProductDoc] = []
         pages = _pages(client=client, market=market, languages=languages, limit=limit)
         for pages_done, (language, data, pages_total) in enumerate(pages, start=1):
@@ -140,7 +191,11 @@ def rebuild_market(
                     f"market {market} {language}: productCount went {expected} -> {count}"
                 )
             if language not in meta.facets:
-                meta.facets[language] = _facet_catalog(data)
+                meta.facets[language], keys = _facet_catalog(data)
+                for name, order in keys.items():
+                    meta.facet_keys.setdefault(name, order)
+            if not meta.related_keys and language != languages[0]:
+                meta.related_keys = small_related_keys(data["products"])
             for product in data["products"]:
                 pid = str(product.get("product"))
                 if pid in seen[language]:
@@ -156,14 +211,16 @@ def rebuild_market(
                     # Complete: merge and write it now, while the next pages are fetched.
                     ordered = {lang: have[lang] for lang in languages}
                     del payloads[pid]
-                    batch.append(
-                        merge_product(
-                            ordered,
-                            pricelists=meta.pricelists,
-                            currency_formats=meta.currency_formats,
-                            standard_related=relations.pop(pid, None),
-                        )
+                    doc = merge_product(
+                        ordered,
+                        pricelists=meta.pricelists,
+                        currency_formats=meta.currency_formats,
+                        standard_related=relations.pop(pid, None),
+                        learn_formats=True,
                     )
+                    report_problems(doc, market=market)
+                    placed.update(doc.rec["c"])
+                    batch.append(doc)
                     merged += 1
             if len(batch) >= store.WRITE_BATCH:
                 store.write_products(
@@ -193,6 +250,17 @@ def rebuild_market(
             elif len(categories) != category_count:
                 raise CatalogMismatch(f"market {market}: categories differ by language")
             meta.categories[language] = categories
+        if not meta.related_keys and merged:
+            meta.related_keys = _learn_related_keys(
+                client=client, market=market, language=languages[0], limit=limit
+            )
+        _refuse_broken(
+            r=r,
+            market=market,
+            products=merged,
+            categories=meta.categories[languages[0]],
+            placed=placed,
+        )
 
         seconds = time.monotonic() - started
         info = {
@@ -233,6 +301,54 @@ def rebuild_market(
         if generation is not None:
             _discard(r, market, generation)
         raise
+
+
+def _learn_related_keys(
+    *, client: CentraClient, market: str, language: str, limit: int
+) -> list[str]:
+    """A one-language shop's pages all ask for full related products; one page without shows
+    the small form's shape."""
+    data = fetch.fetch_products_page(
+        client=client, market=market, language=language, skip=0, limit=limit, related=False
+    )
+    return small_related_keys(data["products"])
+
+
+def _refuse_broken(
+    *, r: redis.Redis, market: str, products: int, categories: list[JsonDict], placed: set[str]
+) -> None:
+    """Raise :class:`CatalogRefused` when the build would publish a catalog that looks broken:
+    no category tree, or not one product in any of its categories, while products exist (so
+    every category page would be empty), or too many products lost against the live one."""
+    if products:
+        if not categories:
+            _refuse(market, "no_categories", f"Centra lists no categories for {products} products")
+        if not placed & {str(c.get("category")) for c in categories}:
+            _refuse(
+                market,
+                "no_categories",
+                f"none of {products} products is in any of Centra's {len(categories)} "
+                "categories (their categories could not be read)",
+            )
+    live = store.live_generation(r=r, market=market)
+    if live is None:
+        return
+    before = int(r.hlen(store.gen_key(market, live, "recs")))  # type: ignore[arg-type]
+    limit = float(settings.CATALOG_MAX_PRODUCT_LOSS)
+    if before and (before - products) / before > limit:
+        _refuse(
+            market,
+            "product_loss",
+            f"{products} products where the live generation has {before}: more than "
+            f"{limit:.0%} lost (CATALOG_MAX_PRODUCT_LOSS)",
+        )
+
+
+def _refuse(market: str, reason: str, message: str) -> None:
+    REBUILDS_REFUSED.labels(market=market, reason=reason).inc()
+    error = CatalogRefused(market, reason, message)
+    log.error("catalog: rebuild refused, the live generation stays: %s", error)
+    raise error
 
 
 def _pages(

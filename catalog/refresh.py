@@ -24,7 +24,7 @@ import redis
 from prometheus_client import Histogram
 
 from catalog import fetch, store
-from catalog.documents import ProductDoc, merge_product, standard_relations
+from catalog.documents import ProductDoc, merge_product, report_problems, standard_relations
 from catalog.rebuild import market_ids, refresh_shop_meta
 from storefront.centra import CentraClient, get_client
 from storefront.redis_client import get_redis
@@ -101,19 +101,22 @@ def refresh_products(
             ):
                 payloads.setdefault(str(product.get("product")), {})[language] = product
         gone = [pid for pid in chunk if pid not in payloads]
+        reported: set[str] = set()
         for generation, meta in generations.items():
             docs: list[ProductDoc] = []
             for pid, per_language in payloads.items():
                 if pid not in chunk or not all(lang in per_language for lang in meta.languages):
                     continue  # answered in only some languages: changing right now; next event
-                docs.append(
-                    merge_product(
-                        {lang: per_language[lang] for lang in meta.languages},
-                        pricelists=meta.pricelists,
-                        currency_formats=meta.currency_formats,
-                        standard_related=standard_relations(per_language[languages[0]]),
-                    )
+                doc = merge_product(
+                    {lang: per_language[lang] for lang in meta.languages},
+                    pricelists=meta.pricelists,
+                    currency_formats=meta.currency_formats,
+                    standard_related=standard_relations(per_language[languages[0]]),
                 )
+                if pid not in reported:  # once per product, not once per generation
+                    reported.add(pid)
+                    report_problems(doc, market=market)
+                docs.append(doc)
             store.upsert_products(r=r, market=market, generation=generation, docs=docs)
             store.remove_products(r=r, market=market, generation=generation, product_ids=gone)
         written += sum(

@@ -39,6 +39,7 @@ import nh3
 from django.conf import settings
 
 from catalog import services
+from catalog.documents import stock_state
 from catalog.page_context import PageContext
 from catalog.services import HIT, MISS, STALE, CatalogAnswer
 from catalog.templatetags.shop import translate
@@ -67,7 +68,6 @@ SORTS: dict[str, list[JsonDict]] = {
     "price-desc": [{"field": "priceAsNumber", "order": "desc"}],
 }
 CATEGORY_ORDER: list[JsonDict] = [{"field": "categoryItemSort", "order": "asc"}]
-SOLD_OUT = {"no", "0", "false", ""}
 _CACHE_RANK = {HIT: 0, STALE: 1, MISS: 2}
 
 
@@ -771,7 +771,8 @@ def _sizes(product: JsonDict) -> ItemTable:
         cell = SizeCell(
             item=str(item.get("item", "")),
             name=str(item.get("name", "")),
-            sold_out=str(item.get("stock", "yes")).strip().lower() in SOLD_OUT,
+            # No stock shown at all: the checkout's stock check decides (Centra's 410).
+            sold_out="stock" in item and not stock_state(item["stock"]),
         )
         x, y = item.get("itemTableX"), item.get("itemTableY")
         if isinstance(x, int) and isinstance(y, int) and 0 <= x < len(xs) and 0 <= y < len(ys):
@@ -821,9 +822,11 @@ def _product_page(
     trail = nav.trail(crumb_node.category if crumb_node else str(product.get("category", "")))
     media = [str(m) for m in (product.get("media") or {}).get("standard") or []]
     table = _sizes(product)
-    in_stock = any(
-        cell is not None and not cell.sold_out for _, row in table.rows for cell in row
-    ) and bool(product.get("price"))
+    in_stock = bool(product.get("price")) and (
+        product["available"]
+        if isinstance(product.get("available"), bool)  # Centra's own rule, when it sent it
+        else any(cell is not None and not cell.sold_out for _, row in table.rows for cell in row)
+    )
     name = str(product.get("name", ""))
     description = str(product.get("metaDescription") or product.get("excerpt") or "")
     meta = Meta(

@@ -6,8 +6,9 @@ and can be changed together in one MULTI):
 ``cat:{M}:current``          the live generation number
 ``cat:{M}:seq``              the last generation number handed out
 ``cat:{M}:building``         the generation a rebuild is writing (expires with it)
-``cat:{M}:g{N}:meta``        zlib JSON: languages, pricelists (order, currencyFormat), product
-                             key order, categories per language, Centra's facet order and data
+``cat:{M}:g{N}:meta``        zlib JSON: languages, pricelists (order, price formats), product
+                             key order, categories per language, Centra's facet order, data
+                             and value shape, the shape of small related products
 ``cat:{M}:g{N}:docs``        hash: product id -> zlib JSON document (neutral fields + text per
                              language; no prices)
 ``cat:{M}:g{N}:recs``        hash: product id -> zlib JSON index record (uri, style, category
@@ -115,8 +116,16 @@ class GenerationMeta:
     currency_formats: dict[str, dict[str, str]]
     keys: list[str] = field(default_factory=list)  # Centra's product key order
     categories: dict[str, list[JsonDict]] = field(default_factory=dict)  # language -> list
-    # language -> field -> [[value, data], ...] in Centra's order (unfiltered request)
+    # language -> field -> [[value, data(, fields we do not compute)], ...] in Centra's order
+    # (unfiltered request)
     facets: dict[str, dict[str, list[list[Any]]]] = field(default_factory=dict)
+    # field -> the keys of one of its values in Centra's order, e.g. value, count, filterCount,
+    # totalCount, data (today's Centra) or without filterCount (the seeds); empty: not seen.
+    facet_keys: dict[str, list[str]] = field(default_factory=dict)
+    # The keys of a small related product (relatedProducts without relatedProducts: true) in
+    # Centra's order: product, relation, media (seeds) or product, available, media, relation
+    # (today's Centra); empty: not seen.
+    related_keys: list[str] = field(default_factory=list)
 
     def as_json(self) -> JsonDict:
         return {
@@ -126,6 +135,8 @@ class GenerationMeta:
             "keys": self.keys,
             "categories": self.categories,
             "facets": self.facets,
+            "facetKeys": self.facet_keys,
+            "relatedKeys": self.related_keys,
         }
 
     @classmethod
@@ -137,6 +148,8 @@ class GenerationMeta:
             keys=list(data.get("keys") or []),
             categories=dict(data.get("categories") or {}),
             facets=dict(data.get("facets") or {}),
+            facet_keys=dict(data.get("facetKeys") or {}),
+            related_keys=list(data.get("relatedKeys") or []),
         )
 
 

@@ -26,7 +26,8 @@ class RebuildTask(Task):
     the job record in step with what Celery decides."""
 
     # CatalogMismatch: Centra's catalog changed under the build (counts moved between pages);
-    # building again is the fix.
+    # building again is the fix. CatalogRefused (a build that looks broken) is not retried:
+    # the same catalog would be refused again; the job fails with the reason.
     autoretry_for = (CentraUnavailable, CatalogMismatch)
     retry_backoff = 2  # countdowns drawn from 0-2 s, 0-4 s, 0-8 s, ... (full jitter)
     retry_backoff_max = 120

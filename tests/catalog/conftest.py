@@ -103,3 +103,10 @@ def sandbox_call(
     if method == "GET":
         return s.get(url, params=body, timeout=30)
     return s.request(method, url, json=body if body is not None else {}, timeout=30)
+
+
+def memberships(product: dict[str, Any]) -> list[dict[str, Any]]:
+    """A product's categories as Centra lists them: today's array, or the seeds' object keyed
+    by id (read here on its own, not with the cache's reader under test)."""
+    categories = product["categories"]
+    return list(categories.values()) if isinstance(categories, dict) else list(categories)

@@ -82,7 +82,7 @@ def test_trusted_caller_with_unknown_ids_gets_every_error_at_once() -> None:
     assert caught.value.errors == {"market": "must be a string"}
 
 
-@pytest.mark.parametrize("header", ["Bearer nope", "Basic abc", "Bearer", KEY])
+@pytest.mark.parametrize("header", ["Bearer nope", "Bearer", KEY])
 def test_a_wrong_api_key_is_a_401(header: str) -> None:
     with pytest.raises(ApiError) as caught:
         context(HTTP_AUTHORIZATION=header)
@@ -90,10 +90,19 @@ def test_a_wrong_api_key_is_a_401(header: str) -> None:
     assert "authorization" in caught.value.errors
 
 
+def test_another_authorization_scheme_is_a_visitor() -> None:
+    # A staging site's HTTP Basic comes with every browser call: not an API key at all
+    assert context(HTTP_AUTHORIZATION="Basic abc", HTTP_CF_IPCOUNTRY="DE") == context(
+        HTTP_CF_IPCOUNTRY="DE"
+    )
+    # and gets no trusted caller's powers: its market is ignored, as a visitor's is
+    assert context({"market": "3"}, HTTP_AUTHORIZATION="Basic abc")[1] == "1"
+
+
 def test_the_visitors_centra_token_is_kept() -> None:
-    request = RequestFactory().get("/", HTTP_API_TOKEN="abc")
-    assert resolve_context(request, shop=shop(), params={}).token == "abc"
-    request = RequestFactory().get("/", HTTP_COOKIE="centra_token=def")
-    assert resolve_context(request, shop=shop(), params={}).token == "def"
+    request = RequestFactory().get("/", HTTP_API_TOKEN="abc123def456")
+    assert resolve_context(request, shop=shop(), params={}).token == "abc123def456"
+    request = RequestFactory().get("/", HTTP_COOKIE="centra_token=def456abc123")
+    assert resolve_context(request, shop=shop(), params={}).token == "def456abc123"
     request = RequestFactory().get("/", HTTP_API_TOKEN="none")
     assert resolve_context(request, shop=shop(), params={}).token is None

@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.catalog.conftest import BuiltCache, sandbox_call, trusted, without_token
+from tests.catalog.conftest import (
+    BuiltCache,
+    memberships,
+    sandbox_call,
+    trusted,
+    without_token,
+)
 from tests.conftest import SandboxProcess
 from tests.support import first_difference
 
@@ -166,7 +172,7 @@ def uri_body(rng: random.Random, w: World) -> dict[str, Any]:
         [
             product["uri"],
             f"{product['categoryUri']}/{product['uri']}",
-            f"{rng.choice(list(product['categories'].values()))['uri']}/{product['uri']}",
+            f"{rng.choice(memberships(product))['uri']}/{product['uri']}",
             category["uri"],
             f"/{category['uri']}/",
             "no/such/thing",

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
+from django.contrib.auth.models import User
+from django.test import Client
+from prometheus_client import REGISTRY
 
-from catalog import store
+from catalog import jobs, store
 from catalog.rebuild import (
     CatalogMismatch,
+    CatalogRefused,
     UnknownMarket,
     market_ids,
     rebuild_market,
@@ -18,7 +23,8 @@ from catalog.rebuild import (
 )
 from storefront import embedded
 from storefront.centra import CentraClient, CentraUnavailable
-from tests.catalog.conftest import sandbox_call
+from tests.catalog.conftest import API_KEY, forget_process_state, sandbox_call, without_token
+from tests.catalog.test_worker_killed import own_stack, stop_worker
 from tests.conftest import SandboxProcess, start_sandbox_process
 
 
@@ -160,3 +166,176 @@ def test_counts_that_do_not_add_up_are_never_published(
     assert store.live_generation(r=scratch_redis, market="3") is None
     assert store.building_generation(r=scratch_redis, market="3") is None
     assert not [k for k in scratch_redis.scan_iter("cat:{3}:g*")]
+
+
+# -- builds that add up but look broken are refused ----------------------------------------------
+
+
+def refused(market: str, reason: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "storefront_catalog_rebuilds_refused_total", {"market": market, "reason": reason}
+    )
+    return value or 0.0
+
+
+def deactivate_share(sb: SandboxProcess, market: str, share: float) -> list[str]:
+    """Deactivate that share of a market's products in Centra (the edit API)."""
+    body = {"market": market, "limit": 1000}
+    products = sandbox_call(sb, "POST", "products", body).json()["products"]
+    gone = [p["product"] for p in products[: int(len(products) * share) + 1]]
+    for pid in gone:
+        assert sb.control("POST", f"products/{pid}/deactivate").status_code == 200
+    return gone
+
+
+def test_a_rebuild_that_would_lose_most_products_is_refused(
+    scratch_redis: redis.Redis, own_sandbox: SandboxProcess, settings: Any
+) -> None:
+    # Given a live market
+    client = client_for(own_sandbox)
+    live = rebuild_market(market="1", client=client, r=scratch_redis)
+    before = refused("1", "product_loss")
+    # When more than half of its products disappear from Centra
+    deactivate_share(own_sandbox, "1", 0.6)
+    # Then the rebuild is refused with the reason, and the live generation stays
+    with pytest.raises(CatalogRefused, match="CATALOG_MAX_PRODUCT_LOSS") as caught:
+        rebuild_market(market="1", client=client, r=scratch_redis)
+    assert caught.value.reason == "product_loss"
+    assert refused("1", "product_loss") == before + 1
+    assert store.live_generation(r=scratch_redis, market="1") == live.generation
+    assert store.building_generation(r=scratch_redis, market="1") is None
+    assert store.market_status(r=scratch_redis, market="1")["products"] == live.products
+    # And an operator who means it raises the setting, and the smaller catalog goes live
+    settings.CATALOG_MAX_PRODUCT_LOSS = 1
+    smaller = rebuild_market(market="1", client=client, r=scratch_redis)
+    assert smaller.products < live.products * 0.5
+    assert store.live_generation(r=scratch_redis, market="1") == smaller.generation
+
+
+class UnreadableCategories(CentraClient):
+    """Centra answering product categories in a shape nobody documented (ids only), or with
+    an empty category tree."""
+
+    empty_tree = False
+
+    def catalog(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        read_timeout: float | None = None,
+    ) -> dict[str, Any]:
+        data = super().catalog(method, path, json, read_timeout)
+        if path == "categories" and self.empty_tree:
+            data["categories"] = []
+        elif path == "products" and not self.empty_tree:
+            for product in data["products"]:
+                categories = product["categories"]
+                entries = categories.values() if isinstance(categories, dict) else categories
+                product["categories"] = [c["category"] for c in entries]
+        return data
+
+
+@pytest.mark.parametrize("empty_tree", [False, True], ids=["unreadable", "empty-tree"])
+def test_a_rebuild_that_would_leave_every_category_empty_is_refused(
+    scratch_redis: redis.Redis, sandbox: SandboxProcess, empty_tree: bool
+) -> None:
+    client = UnreadableCategories(sandbox.api, sandbox.secret)
+    client.empty_tree = empty_tree
+    before = refused("2", "no_categories")
+    unreadable = REGISTRY.get_sample_value(
+        "storefront_catalog_uninterpretable_products_total", {"reason": "categories_unreadable"}
+    )
+    # When a market's categories cannot be read, or Centra lists none
+    with pytest.raises(CatalogRefused) as caught:
+        rebuild_market(market="2", client=client, r=scratch_redis)
+    # Then nothing is published, the refusal is counted, and so is every unreadable product
+    assert caught.value.reason == "no_categories"
+    assert refused("2", "no_categories") == before + 1
+    assert store.live_generation(r=scratch_redis, market="2") is None
+    assert not [k for k in scratch_redis.scan_iter("cat:{2}:g*")]
+    after = REGISTRY.get_sample_value(
+        "storefront_catalog_uninterpretable_products_total", {"reason": "categories_unreadable"}
+    )
+    if not empty_tree:
+        products = sandbox_call(sandbox, "POST", "products", {"market": "2", "limit": 1})
+        assert (after or 0) - (unreadable or 0) == products.json()["productCount"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_a_refused_rebuild_fails_its_job_with_the_reason_operators_see(
+    settings: Any, admin_user: User
+) -> None:
+    # Given a live market built by a real worker, on a stack of this test's own
+    with own_stack(["--products", "60", "--markets", "1", "--languages", "2"]) as stack:
+        worker = stack.start_worker("refusal-worker")
+        try:
+            stack.wait_job(stack.enqueue("1"), "done", timeout=120)
+            live = store.live_generation(r=stack.r, market="1")
+            # When most of its products vanish from Centra and a rebuild is run and awaited
+            deactivate_share(stack.sandbox, "1", 0.6)
+            done = stack.manage("catalog_rebuild", "--market", "1", "--wait", timeout=180)
+            # Then the command fails naming the reason, the job failed once (no retries), and
+            # the live generation stays
+            assert done.returncode != 0
+            assert "CATALOG_MAX_PRODUCT_LOSS" in done.stdout
+            raw_id = stack.r.get(jobs.market_job_key("1"))
+            assert raw_id is not None
+            job_id = raw_id.decode()  # type: ignore[union-attr]
+            job = stack.job(job_id)
+            assert job is not None
+            assert job.state == "failed"
+            assert job.attempts == 1
+            assert job.error is not None
+            assert job.error.startswith("CatalogRefused: market 1:")
+            assert store.live_generation(r=stack.r, market="1") == live
+            # And the staff API and the admin page say so
+            settings.REDIS_URL = stack.redis_url
+            settings.CENTRA_API_URL = stack.sandbox.api
+            settings.CENTRA_SHARED_SECRET = stack.sandbox.secret
+            forget_process_state()
+            staff = Client()
+            staff.force_login(admin_user)
+            shown = staff.get(f"/api/admin/catalog/jobs/{job_id}").json()
+            assert shown["state"] == "failed"
+            assert "CATALOG_MAX_PRODUCT_LOSS" in shown["error"]
+            rows = {
+                r["market"]: r for r in staff.get("/api/admin/catalog/status").json()["markets"]
+            }
+            assert rows["1"]["job"]["state"] == "failed"
+            assert rows["1"]["job"]["error"] == shown["error"]
+            assert rows["1"]["live"]["generation"] == live
+            page = staff.get("/admin/catalog/").content.decode()
+            assert "CATALOG_MAX_PRODUCT_LOSS" in page
+        finally:
+            stop_worker(worker)
+            forget_process_state()
+
+
+def test_a_one_language_shop_learns_the_small_related_form(
+    scratch_redis: redis.Redis, settings: Any
+) -> None:
+    # Given a shop with one language: every rebuild page asks for full related products
+    sb, proc = start_sandbox_process(["--products", "40", "--languages", "1"])
+    try:
+        settings.CENTRA_API_URL = sb.api
+        settings.CENTRA_SHARED_SECRET = sb.secret
+        built = rebuild_market(market="1", client=client_for(sb), r=scratch_redis)
+        meta = store.load_meta(r=scratch_redis, market="1", generation=built.generation)
+        assert meta is not None
+        body = {"market": "1", "pricelist": "1", "language": "en", "limit": 40}
+        theirs = sandbox_call(sb, "POST", "products", body).json()
+        small = [r for p in theirs["products"] for r in p["relatedProducts"]]
+        assert small
+        # Then the cache answers small related products in Centra's own form
+        assert meta.related_keys == list(small[0])
+        ours = Client().post(
+            "/api/checkout/products",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {API_KEY}",
+        )
+        assert without_token(ours.json()) == without_token(theirs)
+    finally:
+        embedded.stop(proc)  # type: ignore[arg-type]

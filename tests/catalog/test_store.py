@@ -109,6 +109,7 @@ def test_upsert_and_remove_of_one_product_update_every_index(
         p["swatch"] = {"desc": "Yellow", "hex": "f2c14e"}
         for item in p["items"]:
             item["stock"] = "no"
+        p["available"] = False  # Centra's own rule: no item purchasable
         p["prices"]["1"]["priceAsNumber"] = 1
         p["prices"]["1"]["price"] = "1\u00a0SEK"
     doc = merge_product(
