@@ -20,6 +20,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.request import Request
@@ -94,6 +95,12 @@ class StaffBasicAuthentication(BasicAuthentication):
             if wait is not None:
                 raise exceptions.Throttled(wait=wait)
         return super().authenticate_credentials(userid, password, request)
+
+
+class StaffBasicScheme(BasicScheme):
+    """The OpenAPI schema names it as plain HTTP Basic (drf-spectacular matches exact classes)."""
+
+    target_class = "storefront.stafflogin.StaffBasicAuthentication"
 
 
 class StaffLoginThrottleMiddleware:
