@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseBase
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import (
     address_form,
@@ -29,7 +28,7 @@ from accounts.forms import (
 from accounts.routes import ACCOUNT_ROUTES
 from checkout import shapes
 from checkout.forms import Form
-from checkout.pages import Frame, Notice, order_view, shopper_page
+from checkout.pages import Frame, Notice, local_path, order_view, shopper_page
 from checkout.session import SessionAnswer
 from storefront.centra import JsonDict
 
@@ -43,14 +42,7 @@ def _call(frame: Frame, method: str, template: str, **kwargs: Any) -> SessionAns
 
 def _next(frame: Frame, value: str | None) -> str:
     """Where to go after logging in: a path of this site, else the account page."""
-    request = frame.request
-    if (
-        value
-        and value.startswith("/")
-        and url_has_allowed_host_and_scheme(value, {request.get_host()}, require_https=False)
-    ):
-        return value
-    return reverse("account")
+    return local_path(value or "", frame.request) or reverse("account")
 
 
 def _to_login(frame: Frame, back: str) -> HttpResponse:

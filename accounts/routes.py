@@ -4,6 +4,7 @@ so those calls also wait for a payment result in flight like any selection chang
 
 from __future__ import annotations
 
+from checkout.routes import TEXT, body_of
 from storefront.proxy import Route, param
 
 # The HTML living standard's "valid e-mail address", which is what a browser's email field
@@ -15,17 +16,37 @@ EMAIL = param(
     254,
 )
 
+# PUT email: the new address as newEmail (or email), Centra's 400 without either.
+EMAIL_CHANGE = body_of(one_of=("newEmail", "email"))
+EMAIL_CHANGE["properties"] = {"newEmail": TEXT, "email": TEXT}
+
 ACCOUNT_ROUTES: tuple[Route, ...] = (
-    Route("POST", "register", changes_selection=True, auth_email="body:email"),
     Route(
-        "POST", "login/{email}", {"email": EMAIL}, changes_selection=True, auth_email="param:email"
+        "POST",
+        "register",
+        changes_selection=True,
+        auth_email="body:email",
+        centra_body=body_of(email=TEXT, password=TEXT),
+    ),
+    Route(
+        "POST",
+        "login/{email}",
+        {"email": EMAIL},
+        changes_selection=True,
+        auth_email="param:email",
+        centra_body=body_of(password=TEXT),
     ),
     Route("POST", "logout", changes_selection=True),
     Route("POST", "password-reset-email/{email}", {"email": EMAIL}, auth_email="param:email"),
-    Route("POST", "password-reset", changes_selection=True),
+    Route(
+        "POST",
+        "password-reset",
+        changes_selection=True,
+        centra_body=body_of(id=TEXT, i=TEXT, newPassword=TEXT),
+    ),
     Route("GET", "customer"),
     Route("PUT", "address"),
-    Route("PUT", "email"),
-    Route("PUT", "password"),
+    Route("PUT", "email", centra_body=EMAIL_CHANGE),
+    Route("PUT", "password", centra_body=body_of(password=TEXT, newPassword=TEXT)),
     Route("POST", "orders"),
 )

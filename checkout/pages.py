@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Concatenate, ParamSpec
@@ -45,7 +46,7 @@ from django.http import (
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -57,10 +58,12 @@ from catalog.routing import navigation_get, uri_path
 from checkout import shapes
 from checkout.forms import Field, Form, Option, error_text, flat_errors, payment_address_form
 from checkout.session import (
+    OutcomeUnknown,
     SessionAnswer,
     SessionUnavailable,
     ShopperSession,
     selection_follow,
+    set_nonce_cookie,
 )
 from storefront.api import ApiError
 from storefront.centra import CentraError, JsonDict
@@ -258,6 +261,9 @@ def shopper_page(
             try:
                 frame = Frame(request)
                 response = view(frame, *args, **kwargs)
+            except OutcomeUnknown as exc:
+                log.warning("page %s: %s", request.path, exc)
+                response = uncertain_page(frame, exc) if frame else unavailable_page(request, None)
             except UNAVAILABLE as exc:
                 log.warning("page %s: unavailable: %s", request.path, exc)
                 response = unavailable_page(request, frame)
@@ -289,6 +295,43 @@ def unavailable_page(request: HttpRequest, frame: Frame | None) -> HttpResponse:
     return response
 
 
+def uncertain_page(frame: Frame, exc: OutcomeUnknown) -> HttpResponse:
+    """Centra got a change and did not answer in time, so it may have happened (or still will):
+    read the selection again, show the bag as it is now, and say what that tells. "Try again"
+    is offered only where the bag shows the change has not happened; a payment never gets it.
+    The change itself is never sent again from here. 504, as the JSON API answers."""
+    answer: SessionAnswer | None = None
+    if frame.session.started:
+        try:
+            answer = frame.session.call("GET", "selection")
+        except UNAVAILABLE:
+            answer = None  # still no answer: the page says it could not check
+    checked = answer is not None and answer.ok
+    seen = answer is not None and checked and exc.seen_in(answer)
+    back = local_path(frame.request.headers.get("Referer", ""), frame.request)
+    context = {
+        "kind": exc.kind,
+        "checked": checked,
+        "seen": seen,
+        "basket": basket_of(answer.selection, shapes.products_by_id(answer.body))
+        if answer is not None and checked
+        else None,
+        "again": (back or reverse("cart"))
+        if checked and not seen and exc.kind != "payment"
+        else "",
+    }
+    try:
+        return frame.render(
+            "checkout/uncertain.html",
+            context,
+            title="We did not hear back in time",
+            kind="error",
+            status=504,
+        )
+    except UNAVAILABLE:
+        return _plain_unavailable(frame.lang)
+
+
 def _plain_unavailable(language: str) -> HttpResponse:
     body = render_to_string("checkout/unavailable_plain.html", {"lang": language})
     return HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
@@ -300,12 +343,23 @@ def forbidden_page(frame: Frame) -> HttpResponse:
     )
 
 
+# The unsafe methods a browser's form (or a script, same-origin) sends: what CSRF is about.
+FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
     """``CSRF_FAILURE_VIEW``: a form came back without a valid CSRF token, most often a page
     left open past its token or a browser that blocks our cookies. The view the form was for
     did not run, so nothing changed; the shopper gets a page of the shop that says so and
     what to do, in their language. The admin keeps Django's own page; a JSON caller gets an
     ``errors`` object."""
+    if request.method not in FORM_METHODS:
+        # TRACE, PROPFIND, FOO: no form sends them, and a page of another site can send them
+        # only after a CORS preflight we refuse, so they forge nothing. Django lets TRACE
+        # through; any other such method goes to its view too, which answers 405 and says in
+        # Allow what the page does take (never our stale-form page and its methods).
+        match = resolve(request.path_info)
+        return match.func(request, *match.args, **match.kwargs)
     log.info("CSRF refused %s %s: %s", request.method, request.path, reason)
     if request.path.startswith(reverse("admin:index")):
         return django_csrf_failure(request, reason)
@@ -315,13 +369,30 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
     return _expired_form(request)
 
 
+def local_path(url: str, request: HttpRequest) -> str | None:
+    """The path and query of ``url`` when it is a page of this site, fit for a link or a
+    redirect; None otherwise.
+
+    Only a path that starts with exactly one ``/`` stays on this site as a link: ``//evil.com``
+    is another host to a browser, and so are ``/\\evil.com`` (browsers read ``\\`` as ``/``)
+    and ``///evil.com``. A URL with our own host can carry such a path
+    (``http://<host>//evil.com/x``), so the path is checked on its own once the origin passed.
+    """
+    if not url or not url.isprintable():  # no control characters, no line breaks
+        return None
+    host = request.get_host()
+    if not url_has_allowed_host_and_scheme(url, {host}, require_https=request.is_secure()):
+        return None
+    parts = urlsplit(url)
+    path = parts.path
+    if not path.startswith("/") or path[1:2] in {"/", "\\"}:
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 @shopper_page("POST", "PUT", "PATCH", "DELETE")
 def _expired_form(frame: Frame) -> HttpResponse:
-    referer = frame.request.headers.get("Referer", "")
-    own = url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={frame.request.get_host()}, require_https=frame.request.is_secure()
-    )
-    back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if own else ""
+    back = local_path(frame.request.headers.get("Referer", ""), frame.request)
     return frame.render(
         "checkout/expired.html",
         {"back": back or "/"},
@@ -599,15 +670,28 @@ def _origin_ok(frame: Frame) -> bool:
     return True
 
 
+# Marks the repeat of a first add (see cart_add): it came back without the nonce cookie.
+NONCE_MARK = "first"
+
+
 # The product pages are cached for every visitor alike, so their size buttons cannot carry a
 # CSRF token. This endpoint is protected the way the JSON proxy is: the Origin (or Referer)
 # must be one of ours (storefront.proxy.origin_check), else 403.
 @csrf_exempt
 @shopper_page("POST")
 def cart_add(frame: Frame) -> HttpResponseBase:
-    """The size picker without JavaScript: add the item, then show the bag."""
+    """The size picker without JavaScript: add the item, then show the bag.
+
+    A first visit (no session, no nonce) is first given a nonce cookie and sent back to post
+    the same form again (307 keeps the method and the body). A product page is the same for
+    every visitor, so nothing on it can tell two first-time browsers apart; the nonce can.
+    Every add of that browser from then on, a double click's second post included, names the
+    same nonce, and so lands in the one session it starts (services.session_for_nonce).
+    The 307 itself calls nothing, so a client that keeps no cookies starts no session."""
     if not _origin_ok(frame):
         return forbidden_page(frame)
+    if not frame.session.started and frame.session.nonce is None:
+        return _first_add(frame)
     item = frame.request.POST.get("item", "").strip()
     quantity = frame.request.POST.get("quantity", "1").strip() or "1"
     if quantity == "1":
@@ -619,6 +703,17 @@ def cart_add(frame: Frame) -> HttpResponseBase:
     if answer.ok:
         return frame.redirect(reverse("cart"), Notice("Added to your bag", "ok"))
     return frame.redirect(reverse("cart"), Notice("This size could not be added.", "error"))
+
+
+def _first_add(frame: Frame) -> HttpResponseBase:
+    if frame.request.GET.get(NONCE_MARK):
+        # We set the nonce a moment ago and it did not come back: the browser refuses our
+        # cookies, and a bag cannot be kept without one.
+        frame.say("Your browser does not accept cookies from our shop, so it cannot keep a bag.")
+        return _cart_page(frame, None, status=400)
+    response = HttpResponseRedirect(f"{reverse('cart-add')}?{NONCE_MARK}=1", status=307)
+    set_nonce_cookie(response, secrets.token_urlsafe(24))
+    return response
 
 
 @shopper_page("POST")

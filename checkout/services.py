@@ -26,7 +26,15 @@ from redis.exceptions import LockError
 
 from checkout.shapes import cart_count
 from storefront.api import ApiError
-from storefront.centra import CentraClient, CentraRejected, JsonDict, build_path, get_client
+from storefront.centra import (
+    CentraClient,
+    CentraRejected,
+    CentraTimeout,
+    CentraUnavailable,
+    JsonDict,
+    build_path,
+    get_client,
+)
 from storefront.locations import remember_location
 from storefront.proxy import ProxyCall, ProxyError, ProxyResult
 from storefront.redis_client import get_redis
@@ -61,8 +69,61 @@ def session_start(*, country: str, client: CentraClient) -> str | None:
     except CentraRejected as e:
         log.info("session start: Centra refused country %s (%s)", country, e.status)
         return e.token
+    except CentraTimeout as e:
+        # Only the session was asked for, never the shopper's own call: that call did not
+        # happen, and repeating it is safe (503, not the 504 of an unknown outcome). A session
+        # Centra may still make is an empty one that nobody holds.
+        raise CentraUnavailable(f"session start: {e.reason}") from None
     _remember(answer.token, answer.data)
     return answer.token
+
+
+# How long a first visit's nonce names its session: well past the slowest double submission
+# (a session start and a call, each within Centra's timeouts), and no longer.
+FIRST_SESSION_SECONDS = 300
+
+
+def session_for_nonce(
+    *,
+    nonce: str,
+    country: str,
+    client: CentraClient | None = None,
+    redis_client: redis.Redis | None = None,
+) -> str | None:
+    """The one Centra session of a browser's first visit, named by the nonce cookie that
+    browser was given (``checkout.pages.cart_add``): the first request with the nonce starts
+    the session, every other one with the same nonce waits for it and gets the same token.
+
+    Without this, two requests of one browser that both arrive without a session (a double
+    click on "Add to bag" on a first visit) start two sessions; the browser keeps the cookie
+    of one, and whatever went into the other is lost to the shopper."""
+    client = client or get_client()
+    redis_client = redis_client or get_redis()
+    key = _token_key("first", nonce)
+    known = redis_client.get(key)
+    if isinstance(known, bytes):
+        return known.decode()
+    lock = redis_client.lock(
+        key + ":lock",
+        timeout=settings.CHECKOUT_LOCK_SECONDS,
+        sleep=_LOCK_POLL_SECONDS,
+        blocking_timeout=settings.CHECKOUT_LOCK_WAIT_SECONDS,
+    )
+    if not lock.acquire():
+        raise ProxyError(409, {"session": "busy, try again"}, {"Retry-After": "1"})
+    try:
+        known = redis_client.get(key)  # made while we waited
+        if isinstance(known, bytes):
+            return known.decode()
+        token = session_start(country=country, client=client)
+        if token:
+            redis_client.set(key, token, ex=FIRST_SESSION_SECONDS)
+        return token
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("first-visit session lock expired before release")
 
 
 def _remember(token: str | None, body: JsonDict) -> None:

@@ -18,6 +18,7 @@ token cookie when Centra issued a new token, and the readable ``cart_count`` coo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +27,12 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from checkout import shapes
 from checkout.routes import CHECKOUT_ROUTES
-from checkout.services import session_forward
+from checkout.services import FIRST_SESSION_SECONDS, session_for_nonce, session_forward
 from checkout.shapes import session_country, session_language
 from storefront.api import ApiError
-from storefront.centra import CentraUnavailable, JsonDict, build_path
+from storefront.centra import CentraTimeout, CentraUnavailable, JsonDict, build_path
 from storefront.context import TOKEN_PATTERN
 from storefront.proxy import (
     ProxyCall,
@@ -46,8 +48,85 @@ from storefront.proxy import (
 log = logging.getLogger(__name__)
 
 
+# A first visit's nonce (``checkout.pages.cart_add``): names the one session its requests share.
+BAG_NONCE_COOKIE = "bag_nonce"
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def set_nonce_cookie(response: HttpResponseBase, nonce: str) -> None:
+    response.set_cookie(
+        BAG_NONCE_COOKIE,
+        nonce,
+        max_age=FIRST_SESSION_SECONDS,
+        path="/",
+        secure=settings.CHECKOUT_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 class SessionUnavailable(Exception):
     """Centra (or the Redis that holds the session locks) could not answer: a 503 page."""
+
+
+# Changes that must not simply be sent again: an add, a "take n off", a payment, a
+# registration. A PUT sets a value (a country, a quantity, an address): sending it again is
+# harmless, so its timeout is the plain "try again" page.
+UNREPEATABLE = frozenset({"POST", "DELETE"})
+# Calls that change nothing although they are POSTs: a timeout of theirs is a plain "try again".
+READ_ONLY_POSTS = frozenset({"orders", "address-search"})
+
+
+class OutcomeUnknown(SessionUnavailable):
+    """A change was sent to Centra and no answer came in time (:class:`CentraTimeout`): it may
+    have happened, or may still happen. The page re-reads the selection and tells the shopper
+    (:func:`checkout.pages.uncertain_page`); nothing sends the change again on its own."""
+
+    def __init__(
+        self, method: str, template: str, params: Mapping[str, str], body: JsonDict | None
+    ) -> None:
+        super().__init__(f"{method} {template}: timed out, outcome unknown")
+        self.method = method
+        self.template = template
+        self.params = dict(params)
+        self.body = body or {}
+
+    @property
+    def kind(self) -> str:
+        """What the shopper is told about: their ``payment``, their ``account`` or their
+        ``bag``."""
+        if self.template in {"payment", "payment-result"}:
+            return "payment"
+        if self.template in ACCOUNT_CHANGES:
+            return "account"
+        return "bag"
+
+    def seen_in(self, answer: SessionAnswer) -> bool:
+        """Whether the selection read afterwards shows the change, so it may well have
+        happened. False only where the answer shows that it has not happened (so far); a
+        change it cannot show (a payment, one more of a line) counts as seen, so the shopper
+        checks before doing it again."""
+        selection = answer.selection
+        lines = shapes.as_list(selection.get("items"))
+        call = (self.method, self.template)
+        if self.template.startswith("items/"):
+            return any(it.get("item") == self.params.get("item") for it in lines)
+        if call == ("DELETE", "lines/{line}"):
+            return not any(it.get("line") == self.params.get("line") for it in lines)
+        if self.template in {"vouchers", "vouchers/{voucher}"}:
+            code = self.params.get("voucher") or self.body.get("voucher")
+            applied = shapes.as_list(shapes.as_dict(selection.get("discounts")).get("vouchers"))
+            present = any(v.get("voucher") == code for v in applied)
+            return present if self.method == "POST" else not present
+        if self.template in {"register", "login/{email}", "password-reset"}:
+            return answer.logged_in is not None
+        if self.template == "logout":
+            return answer.logged_in is None
+        return True
+
+
+# Account calls whose outcome is told as the account's, not the bag's.
+ACCOUNT_CHANGES = frozenset({"register", "login/{email}", "logout", "password-reset"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +177,9 @@ class ShopperSession:
         # Pages are browsers: the cookie is the only token source (never a header).
         self.token: str | None = cookie if cookie and TOKEN_PATTERN.fullmatch(cookie) else None
         self._cookie_token = self.token
+        nonce = request.COOKIES.get(BAG_NONCE_COOKIE, "")
+        # A first visit's nonce (see services.session_for_nonce); only without a session.
+        self.nonce: str | None = nonce if NONCE_PATTERN.fullmatch(nonce) else None
         self.cart_count: int | None = None
 
     @property
@@ -140,8 +222,12 @@ class ShopperSession:
         if refused:
             return SessionAnswer(400, {"errors": refused}, refused=True)
         match = RouteMatch(route=route, params=dict(params), path=build_path(template, **params))
-        token = SessionToken(self.token, "cookie" if self.token else "none")
         try:
+            if self.token is None and self.nonce is not None and route.mutates:
+                self.token = session_for_nonce(
+                    nonce=self.nonce, country=self.country or settings.DEFAULT_COUNTRY
+                )
+            token = SessionToken(self.token, "cookie" if self.token else "none")
             rate_limit_check(self.request, match, body, token)
             result = session_forward(
                 call=ProxyCall(
@@ -156,6 +242,11 @@ class ShopperSession:
             # Ours, not Centra's: a rate limit (429), a busy session or a payment result in
             # flight (409). Shaped like Centra's errors so pages treat them alike.
             return SessionAnswer(e.status_code, {"errors": dict(e.errors)})
+        except CentraTimeout as e:
+            log.warning("page call %s %s: no answer in time: %s", method, template, e.reason)
+            if method in UNREPEATABLE and template not in READ_ONLY_POSTS:
+                raise OutcomeUnknown(method, template, params, body) from None
+            raise SessionUnavailable(e.reason) from None
         except CentraUnavailable as e:
             log.warning("page call %s %s: Centra unavailable: %s", method, template, e.reason)
             raise SessionUnavailable(e.reason) from None
@@ -169,9 +260,12 @@ class ShopperSession:
         return SessionAnswer(result.status, result.body)
 
     def apply(self, response: HttpResponseBase) -> HttpResponseBase:
-        """The cookies the proxy would have set for the same answers."""
+        """The cookies the proxy would have set for the same answers (and the first visit's
+        nonce gone once the session's own cookie is set)."""
         if self.token and self.token != self._cookie_token:
             set_token_cookie(response, self.token)
+            if self.nonce:
+                response.delete_cookie(BAG_NONCE_COOKIE, path="/", samesite="Lax")
         if self.cart_count is not None:
             set_cart_count_cookie(response, self.cart_count)
         return response

@@ -41,6 +41,7 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, re_path
+from gunicorn.http.errors import ParseException as ServerParseError  # type: ignore[import-untyped]
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -49,10 +50,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.api import ApiError
-from storefront.centra import JsonDict, build_path, parse_json
+from storefront.centra import JsonDict, build_path
 from storefront.clientip import client_ip, rate_limit_subject
 from storefront.context import TOKEN_PATTERN, accept_token, is_trusted
 from storefront.cors import normalise_origin
+from storefront.jsonio import parse_json
 from storefront.ratelimit import parse_rate, rate_limit_hit
 from storefront.redis_client import get_redis
 
@@ -84,6 +86,14 @@ class Param:
     pattern: re.Pattern[str]
     rule: str  # said back to the client when the value is refused
     max_length: int = MAX_PARAMETER_LENGTH
+    # The rule as the OpenAPI schema states it (an ECMA-262 pattern of the whole value) where
+    # the pattern above cannot be written as one; every value it admits must pass the rule
+    # (storefront.schema). None: the pattern itself, anchored.
+    schema_pattern: str | None = None
+
+    @property
+    def ecma_pattern(self) -> str:
+        return self.schema_pattern or f"^(?:{self.pattern.pattern})$"
 
     def refuse(self, value: str) -> str | None:
         """Why ``value`` is refused, or None when it passes."""
@@ -99,9 +109,11 @@ class Param:
         return None
 
 
-def param(regex: str, rule: str, max_length: int = MAX_PARAMETER_LENGTH) -> Param:
+def param(
+    regex: str, rule: str, max_length: int = MAX_PARAMETER_LENGTH, schema_pattern: str | None = None
+) -> Param:
     # fullmatch, never "$": "$" also matches before a trailing newline.
-    return Param(re.compile(regex), rule, max_length)
+    return Param(re.compile(regex), rule, max_length, schema_pattern)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,8 @@ class Route:
     of our API keys; a browser gets a 403.
     ``trusted_keys``: body keys that only Centra's server mode honours (``market``,
     ``pricelist``): passed on for trusted callers, dropped from anyone else's body.
+    ``centra_body``: what Centra itself requires of the body (a JSON Schema object), stated in
+    the OpenAPI schema only: Centra judges it, and its 400 passes through.
     """
 
     method: str
@@ -128,6 +142,7 @@ class Route:
     body: Mapping[str, Param] = field(default_factory=dict)
     trusted_only: bool = False
     trusted_keys: frozenset[str] = frozenset()
+    centra_body: Mapping[str, Any] = field(default_factory=dict)
     segments: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -363,25 +378,71 @@ def rate_limit_check(
         _limit("auth-email", email.strip().lower(), settings.RATE_LIMIT_AUTH)
 
 
+# The server's own errors for a chunked body that is malformed or ends early: gunicorn raises
+# its parse errors (and ``NoMoreData``, an OSError) from ``wsgi.input.read``.
+BODY_READ_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, ServerParseError)
+
+
+def _too_large(limit: int) -> ProxyError:
+    return ProxyError(413, {"body": f"larger than {limit} bytes"})
+
+
+def request_body(request: HttpRequest, *, limit: int) -> bytes:
+    """The request body, whole, at most ``limit`` bytes (413 beyond), whatever its framing.
+
+    Django reads a body by its ``Content-Length`` only: a chunked body has none, so Django
+    reads it as empty, and a call would go on without its body. A chunked body is therefore
+    read here from the server's input stream, which a server that decodes chunked bodies
+    ends where the body ends (``wsgi.input_terminated``, set by gunicorn). Where the server
+    does not promise that, or for any other transfer coding, the request is refused with 411:
+    the client can always send a length. A body that ends before its last chunk is a 400, so
+    a truncated body is never passed on or answered."""
+    coding = request.META.get("HTTP_TRANSFER_ENCODING")
+    if coding is None:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ProxyError(400, {"body": "bad Content-Length"}) from None
+        if declared > limit:
+            raise _too_large(limit)
+        raw = request.read(limit + 1)
+        if len(raw) > limit:
+            raise _too_large(limit)
+        return raw
+    if [c.strip().lower() for c in coding.split(",")] != ["chunked"]:
+        raise ProxyError(411, {"body": "send a Content-Length (only chunked is understood)"})
+    if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
+        # Both framings at once is a smuggling attempt; a server that does not end the
+        # stream at the body's end would leave us guessing where it ends.
+        raise ProxyError(411, {"body": "send a Content-Length"})
+    stream = request.META["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(64 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except BODY_READ_ERRORS as e:
+        log.info("proxy: a chunked body that is malformed or cut off: %s", type(e).__name__)
+        raise ProxyError(400, {"body": "the chunked body is malformed or incomplete"}) from None
+    if size > limit:
+        raise _too_large(limit)
+    return b"".join(chunks)
+
+
 def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
     """A JSON object, size-limited, or None when there is no body (a GET's is ignored: Centra's
     reads take none). Passed on as parsed."""
-    limit = settings.CHECKOUT_MAX_BODY_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ProxyError(400, {"body": "bad Content-Length"}) from None
-    if declared > limit:
-        raise ProxyError(413, {"body": f"larger than {limit} bytes"})
-    raw = request.read(limit + 1)  # bounded even for a chunked body without a length
-    if len(raw) > limit:
-        raise ProxyError(413, {"body": f"larger than {limit} bytes"})
+    raw = request_body(request, limit=settings.CHECKOUT_MAX_BODY_BYTES)
     if not raw.strip() or not route.mutates:
         return None
 
     try:
         data = parse_json(raw)  # strict: UTF-8, no NaN/Infinity (they could not be sent on)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise ProxyError(400, {"body": "malformed JSON"}) from None
     if not isinstance(data, dict):
         raise ProxyError(400, {"body": "must be a JSON object"})
@@ -560,6 +621,11 @@ class ProxyView(ProxyBaseView):
     def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
         return self.proxy(request, *args, **kwargs)
 
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """TRACE and any method DRF does not know: the route table says which methods the
+        path has (405 with ``Allow``), or that there is no such path (404)."""
+        return self.proxy(request, *args, **kwargs)
+
 
 class NotProxiedView(ProxyBaseView):
     """Everything under ``/api/checkout/`` that no allowlist has: a 404 with ``errors``."""
@@ -570,6 +636,9 @@ class NotProxiedView(ProxyBaseView):
     get = post = put = delete = patch = head = refuse
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        return self.refuse(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return self.refuse(request, *args, **kwargs)
 
 

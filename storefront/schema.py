@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rest_framework import serializers
 
 if TYPE_CHECKING:
-    from storefront.proxy import Route
+    from storefront.proxy import Param, Route
 
 JsonDict = dict[str, Any]
 
@@ -158,15 +158,26 @@ def catalog_paths() -> dict[str, JsonDict]:
     }
 
 
+def _string_rule(rule: Param) -> JsonDict:
+    """A value the allowlist checks (a path parameter, a required body key), with its rule."""
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": rule.max_length,
+        "pattern": rule.ecma_pattern,
+    }
+
+
 def _body_schema(route: Route) -> JsonDict:
-    """A proxied call's JSON body: free-form (Centra's to judge), with the keys the route itself
-    requires (``DELETE vouchers``: ``voucher``) written out."""
-    schema: JsonDict = {"type": "object", "additionalProperties": True}
+    """A proxied call's JSON body: what Centra requires of it (``Route.centra_body``, Centra
+    judges it), and the keys the allowlist itself requires and checks (``Route.body``, e.g.
+    ``voucher``), each with its rule. Anything else is free: Centra's to read."""
+    schema: JsonDict = {"type": "object", "additionalProperties": True, **route.centra_body}
     if route.body:
-        schema["required"] = sorted(route.body)
+        schema["required"] = sorted({*schema.get("required", ()), *route.body})
         schema["properties"] = {
-            key: {"type": "string", "minLength": 1, "maxLength": rule.max_length}
-            for key, rule in route.body.items()
+            **schema.get("properties", {}),
+            **{key: _string_rule(rule) for key, rule in route.body.items()},
         }
     return schema
 
@@ -193,7 +204,8 @@ def proxy_paths() -> dict[str, JsonDict]:
                         "name": name,
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string", "maxLength": rule.max_length},
+                        "description": rule.rule,
+                        "schema": _string_rule(rule),
                     }
                     for name, rule in route.params.items()
                 ],
@@ -212,14 +224,25 @@ def proxy_paths() -> dict[str, JsonDict]:
                     "404": _errors("not allowlisted"),
                     "405": _errors("another method"),
                     "409": _errors("a payment result of the session is in flight"),
+                    "411": _errors("a chunked body where the server cannot end it"),
                     "413": _errors("body too large"),
                     "429": _errors("rate limited"),
-                    "503": _errors("Centra, or the session store, unavailable"),
+                    "503": _errors(
+                        "Centra, or the session store, unavailable: the call did not happen"
+                    ),
+                    "504": _errors(
+                        "Centra did not answer in time: the call may have happened; "
+                        "read the selection before repeating it"
+                    ),
                 },
             }
             if route.mutates:
                 op["requestBody"] = {
-                    "required": bool(route.body),
+                    "required": bool(
+                        route.body
+                        or route.centra_body.get("required")
+                        or route.centra_body.get("anyOf")
+                    ),
                     "content": {"application/json": {"schema": _body_schema(route)}},
                 }
             paths.setdefault(PROXY_PREFIX + route.template, {})[route.method.lower()] = op
@@ -292,8 +315,26 @@ def preprocess(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, st
     return [e for e in endpoints if not e[0].startswith(PROXY_PREFIX)]
 
 
+STAFF_PREFIX = "/api/admin/"
+
+
+def _staff_limits(paths: JsonDict) -> None:
+    """The staff API's operations (drf-spectacular's) also answer 429: too many failed staff
+    logins from the address or for the username (``storefront.stafflogin``)."""
+    limited = {
+        **_errors("too many failed staff logins: wait for Retry-After"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+    for path, operations in paths.items():
+        if path.startswith(STAFF_PREFIX):
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("429", limited)
+
+
 def postprocess(result: JsonDict, generator: Any, request: Any, public: bool) -> JsonDict:
     paths = result.setdefault("paths", {})
+    _staff_limits(paths)
     for extra in (catalog_paths(), proxy_paths(), other_paths()):
         for path, operations in extra.items():
             paths.setdefault(path, {}).update(operations)

@@ -97,6 +97,32 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Back to your bag": "Tillbaka till varukorgen",
         "Try again": "Försök igen",
+        "We did not hear back in time": "Vi fick inget svar i tid",
+        "Your payment may have gone through. Please do not pay again before you have checked "
+        "your receipt or your email for an order confirmation.": (
+            "Din betalning kan ha gått igenom. Betala inte igen innan du har tittat på kvittot "
+            "eller letat efter en orderbekräftelse i din e-post."
+        ),
+        "We could not check whether your last change went through. Please look again in a "
+        "moment before you try again, so that nothing happens twice.": (
+            "Vi kunde inte kontrollera om din senaste ändring gick igenom. Titta igen om en "
+            "stund innan du försöker igen, så att inget händer två gånger."
+        ),
+        "Your last change shows below, so it has probably gone through. Please check it "
+        "before you do it again.": (
+            "Din senaste ändring syns nedan, så den har troligen gått igenom. Kontrollera den "
+            "innan du gör den igen."
+        ),
+        "Your last change does not show below yet. It may still come through: look again in "
+        "a moment before you try again.": (
+            "Din senaste ändring syns inte nedan än. Den kan fortfarande komma fram: titta igen "
+            "om en stund innan du försöker igen."
+        ),
+        "Look at your bag": "Titta i varukorgen",
+        "Your browser does not accept cookies from our shop, so it cannot keep a bag.": (
+            "Din webbläsare tar inte emot cookies från vår butik, så den kan inte spara en "
+            "varukorg."
+        ),
         "Thank you for your order": "Tack för din beställning",
         "Your order number is {number}.": "Ditt ordernummer är {number}.",
         "A confirmation is on its way to {email}.": "En bekräftelse är på väg till {email}.",
@@ -295,6 +321,33 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Back to your bag": "Zurück zum Warenkorb",
         "Try again": "Noch einmal versuchen",
+        "We did not hear back in time": "Wir haben nicht rechtzeitig eine Antwort bekommen",
+        "Your payment may have gone through. Please do not pay again before you have checked "
+        "your receipt or your email for an order confirmation.": (
+            "Deine Zahlung ist vielleicht schon durchgegangen. Bitte zahle nicht noch einmal, "
+            "bevor du deine Quittung oder deine E-Mails auf eine Bestellbestätigung geprüft hast."
+        ),
+        "We could not check whether your last change went through. Please look again in a "
+        "moment before you try again, so that nothing happens twice.": (
+            "Wir konnten nicht prüfen, ob deine letzte Änderung durchgegangen ist. Bitte sieh in "
+            "einem Moment noch einmal nach, bevor du es erneut versuchst, damit nichts doppelt "
+            "passiert."
+        ),
+        "Your last change shows below, so it has probably gone through. Please check it "
+        "before you do it again.": (
+            "Deine letzte Änderung ist unten zu sehen, sie ist also wahrscheinlich durchgegangen. "
+            "Bitte prüfe sie, bevor du sie wiederholst."
+        ),
+        "Your last change does not show below yet. It may still come through: look again in "
+        "a moment before you try again.": (
+            "Deine letzte Änderung ist unten noch nicht zu sehen. Sie kann noch ankommen: sieh "
+            "in einem Moment noch einmal nach, bevor du es erneut versuchst."
+        ),
+        "Look at your bag": "Warenkorb ansehen",
+        "Your browser does not accept cookies from our shop, so it cannot keep a bag.": (
+            "Dein Browser nimmt keine Cookies unseres Shops an, daher kann er keinen Warenkorb "
+            "speichern."
+        ),
         "Thank you for your order": "Danke für deine Bestellung",
         "Your order number is {number}.": "Deine Bestellnummer ist {number}.",
         "A confirmation is on its way to {email}.": "Eine Bestätigung geht an {email}.",

@@ -133,10 +133,57 @@ def test_password_reset_through_the_outbox(own_sandbox: Any, use_own_sandbox: An
     assert again.status_code == 406
 
 
-def test_password_reset_for_an_unknown_email(sandbox: Any) -> None:
+def shape(value: Any) -> Any:
+    """The keys of a JSON answer, all the way down (lists by their first entry): what a
+    caller could tell two answers apart by, without the values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def test_a_reset_mail_does_not_tell_who_has_an_account(
+    own_sandbox: Any, use_own_sandbox: Any
+) -> None:
+    """ACCOUNT_ENUMERATION_SAFE (the default): a known and an unknown email get the same 200
+    with the same shape; only the known one gets a mail."""
+    _, known = registered()
+    unknown = new_email()
+
+    answers = {
+        email: call(shopper(), "POST", f"password-reset-email/{email}")
+        for email in (known, unknown)
+    }
+
+    assert [a.status_code for a in answers.values()] == [200, 200]
+    assert shape(answers[known].json()) == shape(answers[unknown].json())
+    assert "errors" not in answers[unknown].json()
+    sent = [m["to"] for m in own_sandbox.control("GET", "outbox").json()["mails"]]
+    assert known in sent
+    assert unknown not in sent
+
+
+def test_a_reset_mail_answers_as_centra_does_when_the_setting_is_off(
+    sandbox: Any, settings: Any
+) -> None:
+    settings.ACCOUNT_ENUMERATION_SAFE = False
     resp = call(shopper(), "POST", f"password-reset-email/{new_email()}")
     assert resp.status_code == 404
-    assert resp.json()["errors"]
+    assert resp.json()["errors"] == {"email": "not found"}
+
+
+def test_a_trusted_server_gets_centras_answer_for_an_unknown_email(
+    sandbox: Any, settings: Any
+) -> None:
+    settings.STOREFRONT_API_KEYS = ["reset-test-key"]
+    resp = call(
+        shopper(),
+        "POST",
+        f"password-reset-email/{new_email()}",
+        HTTP_AUTHORIZATION="Bearer reset-test-key",
+    )
+    assert resp.status_code == 404
 
 
 def test_address_email_and_password_changes(sandbox: Any) -> None:

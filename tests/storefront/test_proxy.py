@@ -124,7 +124,7 @@ def test_a_parameter_is_decoded_once_and_encoded_again_as_one_segment() -> None:
         ("POST", "login/not-an-email", 400),
         ("POST", "login/a@b%0A", 400),
         ("POST", "items//quantity/1", 400),
-        # add or take n of a line: n is 1 to 9999, digits only; the line letters and digits
+        # add or take n of a line: n is 1 to 999, digits only; the line letters and digits
         ("POST", "lines/abc/quantity/0", 400),
         ("DELETE", "lines/abc/quantity/0", 400),
         ("POST", "lines/abc/quantity/-1", 400),
@@ -160,9 +160,13 @@ def test_a_wrong_method_says_which_are_allowed() -> None:
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_n_of_a_line_is_one_segment_each_and_passed_on_as_sent(method: str) -> None:
-    match = route_match(ROUTES, method, raw("lines/" + "f" * 32 + "/quantity/9999"))
-    assert match.params == {"line": "f" * 32, "quantity": "9999"}
-    assert match.path == "lines/" + "f" * 32 + "/quantity/9999"
+    match = route_match(ROUTES, method, raw("lines/" + "f" * 32 + "/quantity/999"))
+    assert match.params == {"line": "f" * 32, "quantity": "999"}
+    assert match.path == "lines/" + "f" * 32 + "/quantity/999"
+    # Centra takes at most 999 of a line: more is refused before any call
+    with pytest.raises(ProxyError) as refused:
+        route_match(ROUTES, method, raw("lines/" + "f" * 32 + "/quantity/1000"))
+    assert refused.value.status_code == 400
 
 
 def test_without_a_raw_path_the_decoded_path_is_used_and_a_slash_splits() -> None:

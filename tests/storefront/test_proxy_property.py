@@ -187,7 +187,7 @@ def test_every_generated_parameter_reaches_exactly_its_endpoint_or_nothing(
         log.setdefault(entry["headers"].get("X-Correlation-ID", ""), []).append(entry)
 
     for s in sent:
-        arrived = log.get(s.cid, [])
+        arrived = [e for e in log.get(s.cid, []) if not _enumeration_safe_read(s, e)]
         if not arrived:
             # Refused before leaving the BFF: by the BFF itself or by gunicorn, with a 4xx.
             assert 400 <= s.status < 500, (s, "no upstream call, but not a 4xx")
@@ -205,6 +205,17 @@ def test_every_generated_parameter_reaches_exactly_its_endpoint_or_nothing(
         assert entry["method"] == s.method
         assert list(entry["params"].values()) == s.intended, (s, entry)
         tally["reached"] += 1
+
+
+def _enumeration_safe_read(sent: Any, entry: dict[str, Any]) -> bool:
+    """The selection read that answers a reset mail for an unknown email like a sent one
+    (``ACCOUNT_ENUMERATION_SAFE``, accounts.services): a second call of the same request, by
+    design, to the one endpoint it may go to."""
+    return (
+        sent.route == "password-reset-email/{}"
+        and entry["method"] == "GET"
+        and entry["route"] == "/api/checkout/selection"
+    )
 
 
 def test_the_property_test_saw_both_outcomes() -> None:
