@@ -85,6 +85,7 @@ CHECKOUT_LOCK_WAIT_SECONDS = env_float("CHECKOUT_LOCK_WAIT_SECONDS", 10.0)
 # Centra (reads of an existing session are left to the edge: no Redis call on the hot path).
 RATE_LIMIT_AUTH = env_str("RATE_LIMIT_AUTH", "10/minute")
 RATE_LIMIT_PROXY = env_str("RATE_LIMIT_PROXY", "1200/minute")
+ACCOUNT_ENUMERATION_SAFE = env_bool("ACCOUNT_ENUMERATION_SAFE", True)  # accounts/services.py
 # Staff credentials (the admin's login form and HTTP Basic on the staff API): failed attempts
 # per client address and per username; past it every attempt is a 429 until the window ends,
 # the right password too, so guessing costs the attacker time instead of the BFF CPU.
