@@ -148,7 +148,10 @@ def listing_check(expected: dict[str, Any]) -> Callable[[requests.Response], str
     def check(resp: requests.Response) -> str:
         body = resp.json()
         got = (body["productCount"], [product_price(p) for p in body["products"]])
-        return "" if got == want else f"listing {got[:1]} != sandbox {want[:1]}"
+        if got == want:
+            return ""
+        diff = next((i, g, w) for i, (g, w) in enumerate(zip(got[1], want[1])) if g != w)
+        return f"listing of {got[0]} (sandbox {want[0]}): at {diff[0]} {diff[1]} != {diff[2]}"
 
     return check
 
