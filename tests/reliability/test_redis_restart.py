@@ -150,8 +150,14 @@ def listing_check(expected: dict[str, Any]) -> Callable[[requests.Response], str
         got = (body["productCount"], [product_price(p) for p in body["products"]])
         if got == want:
             return ""
-        diff = next((i, g, w) for i, (g, w) in enumerate(zip(got[1], want[1])) if g != w)
-        return f"listing of {got[0]} (sandbox {want[0]}): at {diff[0]} {diff[1]} != {diff[2]}"
+        at = next(
+            (i for i, (g, w) in enumerate(zip(got[1], want[1], strict=False)) if g != w),
+            min(len(got[1]), len(want[1])),
+        )
+        return (
+            f"listing of {got[0]} (sandbox {want[0]}): at {at} {got[1][at : at + 1]} != "
+            f"{want[1][at : at + 1]}"
+        )
 
     return check
 
