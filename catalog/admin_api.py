@@ -21,8 +21,9 @@ from storefront.api import ApiError
 from storefront.schema import ErrorBody
 from storefront.stafflogin import StaffBasicAuthentication
 
-# Every staff call may be refused: 401 without credentials, 403 for a non-staff user.
-AUTH_ERRORS = {401: ErrorBody, 403: ErrorBody}
+# Every staff call may be refused: 401 without credentials, 403 for a non-staff user, 429
+# past the staff login limit (storefront/stafflogin.py).
+AUTH_ERRORS = {401: ErrorBody, 403: ErrorBody, 429: ErrorBody}
 
 
 class RebuildRequest(serializers.Serializer[dict[str, str]]):

@@ -9,6 +9,7 @@ one atomic transaction, on Redis Cluster too.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import redis
@@ -89,7 +90,13 @@ def schedule_flush(r: redis.Redis, delay: float | None = None) -> None:
     window = float(settings.WEBHOOK_COALESCE_SECONDS) if delay is None else delay
     # The flag outlives the window a little so a burst schedules one task, not one per call.
     if r.set(SCHEDULED, b"1", nx=True, px=int(window * 1000) + 500):
-        celery_app.send_task(FLUSH_TASK, countdown=window)
+        try:
+            celery_app.send_task(FLUSH_TASK, countdown=window)
+        except BaseException:
+            # No task went out: the next call must not take the flag for one that did.
+            with contextlib.suppress(redis.RedisError):
+                r.delete(SCHEDULED)
+            raise
 
 
 PROCESSING = PREFIX + ":processing:"

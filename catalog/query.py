@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.documents import ALL_PRICELISTS, price_number
-from catalog.search import Vocabulary, query_words
+from catalog.search import Vocabulary, query_words, words_in_order
 from catalog.store import GenerationMeta, LoadedGeneration
 from storefront.api import ApiError
 
@@ -62,6 +62,18 @@ _FACET_FIELD_OF = {
 }
 # Bound of Snapshot.product_texts: about 3 KB each, so some 12 MB per market and process.
 PRODUCT_TEXTS = 4000
+# Bounds of what one request may ask of the engine: beyond them a 400 naming the field, except
+# that of a search's distinct words only the first MAX_SEARCH_WORDS count. Shoppers type a
+# few words; the shop's search page cuts its text to fit (catalog.routing).
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 12
+# Values of one filter field (categories, brands, products, ...): a frontend asks for a
+# page's worth of products or a few facet values, never thousands.
+MAX_FILTER_VALUES = 1000
+# Product sets of search words kept per snapshot: only words matching this many postings or
+# more (short ones), at most this many (about 1.3 KB each per 10,000 products).
+WORD_BITS_WORTH_KEEPING = 256
+WORD_BITS_KEPT = 1024
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 
 _BYTE_BITS: list[tuple[int, ...]] = [
@@ -104,6 +116,11 @@ def ordinals_of(bits: int) -> list[int]:
 # -- request validation, exactly as Centra (the sandbox) answers bad input -----------------------
 
 
+_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
+# A category id no market has (ids are Centra's, never empty or with a NUL).
+_NO_CATEGORY = "\x00"
+
+
 def _bad(key: str, why: str) -> ApiError:
     return ApiError(400, {key: why})
 
@@ -114,11 +131,11 @@ def field_int(body: JsonDict, key: str, minimum: int = 0) -> int:
         raise _bad(key, "required")
     if isinstance(value, bool):
         raise _bad(key, "must be an integer")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        try:
-            value = int(value)
-        except ValueError:
-            raise _bad(key, "must be an integer") from None
+    # Numbers as text only as Centra (the sandbox) reads them: ASCII digits, at most 18 (a
+    # "limit" of "1234567890123456789" is refused by both). JSON numbers may be any integer:
+    # a page past the end is simply empty.
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        value = int(value)
     if not isinstance(value, int):
         raise _bad(key, "must be an integer")
     if value < minimum:
@@ -161,6 +178,8 @@ def field_str_list(body: JsonDict, key: str) -> list[str] | None:
         value = [value]
     if not isinstance(value, list):
         raise _bad(key, "must be a list")
+    if len(value) > MAX_FILTER_VALUES:
+        raise _bad(key, f"at most {MAX_FILTER_VALUES} values")
     out: list[str] = []
     for v in value:
         if isinstance(v, bool) or not isinstance(v, (str, int)):
@@ -244,13 +263,37 @@ def parse_sort_order(value: Any) -> list[tuple[str, str]]:
         if not isinstance(order, str) or order.lower() not in ("asc", "desc"):
             raise _bad("sortOrder", "order must be asc or desc")
         out.append((str(name), order.lower()))
-    return out
+    # A field sorted on again only compares products its first entry found equal, and equal
+    # values rank equal in both directions: the later entry can never change the order. So
+    # at most one entry per field counts, which bounds the sort keys whatever the request.
+    first: dict[str, tuple[str, str]] = {}
+    for entry in out:
+        first.setdefault(entry[0], entry)
+    return list(first.values())
+
+
+def field_search(body: JsonDict) -> str | None:
+    """``search``: at most :data:`MAX_SEARCH_CHARS` characters (a 400 beyond), and of more
+    than :data:`MAX_SEARCH_WORDS` distinct words only the first ones count (the work of a
+    search grows with both; the README says so)."""
+    if body.get("search") is None:
+        return None
+    text = field_str(body, "search")
+    if len(text) > MAX_SEARCH_CHARS:
+        raise _bad("search", f"at most {MAX_SEARCH_CHARS} characters")
+    words = words_in_order(text)
+    if len(words) > MAX_SEARCH_WORDS:
+        return " ".join(words[:MAX_SEARCH_WORDS])
+    return text
 
 
 def parse_query(body: JsonDict) -> Query:
     """A POST products body; unknown fields are ignored, wrong types are a 400 naming the
-    first bad field in the order Centra checks them."""
-    search_text = None if body.get("search") is None else field_str(body, "search")
+    first bad field in the order Centra checks them. Every user-sized part is bounded: the
+    search text (:func:`field_search`), each filter's values (:data:`MAX_FILTER_VALUES`), the
+    sort entries (one per field); ``skipFirst`` and ``limit`` may be any integer (pages past
+    the end are empty, as Centra's)."""
+    search_text = field_search(body)
     return Query(
         skip_first=_optional_int(body, "skipFirst", 0) or 0,
         limit=_optional_int(body, "limit", 1),
@@ -337,6 +380,7 @@ class Snapshot:
         self.cats_by_uri: dict[str, list[str]] = {}
         for cid, uri in self.category_uri.items():
             self.cats_by_uri.setdefault(uri, []).append(cid)
+        self.longest_category_uri = max((len(u) for u in self.cats_by_uri), default=0)
 
         ids = sorted(self.recs, key=default_order_key)
         self.ids = ids
@@ -359,6 +403,7 @@ class Snapshot:
         in_stock_named: dict[str, list[int]] = {}
         stocked: list[int] = []
         by_uri: dict[str, list[int]] = {}
+        placed: set[str] = set()  # every category id a product has a position in
         self.swatch_data: dict[str, JsonDict] = {}
         self.brand_names: dict[str, Any] = {}
         self.collection_names: dict[str, Any] = {}
@@ -372,6 +417,7 @@ class Snapshot:
                 own["collections"].setdefault(collection, []).append(o)
                 self.collection_names.setdefault(collection, rec.get("ln", ""))
             for cid in rec.get("c") or {}:
+                placed.add(cid)
                 if cid in self.category_order:
                     own["categories"].setdefault(cid, []).append(o)
             swatch = rec.get("w")
@@ -393,6 +439,7 @@ class Snapshot:
                 stocked.append(o)
             by_uri.setdefault(rec.get("u") or "", []).append(o)
         self.by_uri = by_uri
+        self.placed_categories = placed
         self.own_bits = {
             f: {v: bits_from(os_, n) for v, os_ in vals.items()} for f, vals in own.items()
         }
@@ -409,6 +456,7 @@ class Snapshot:
         self.facet_order = self._facet_order()
 
         self._sort_cache: dict[tuple[Any, ...], list[int]] = {}
+        self._search_cache: dict[tuple[str, str], int] = {}
         self._learned_cache: dict[tuple[str, str], dict[str, list[Any]]] = {}
 
         # Search: per language, word -> ordinals; one vocabulary over all languages.
@@ -484,11 +532,18 @@ class Snapshot:
         field = {"uri": "u", "createdAt": "ca", "modifiedAt": "ma", "collectionUri": "lu"}[name]
         return [rec.get(field) for rec in self.rec_at]
 
+    def _sort_category(self, name: str, category: str | None) -> str | None:
+        """The category a sort column is computed for. A category the market does not have
+        places no product (every value missing); all such share one column, so made-up names
+        in requests cannot add a column each to this snapshot's cache."""
+        if name != "categoryItemSort" or category is None:
+            return None
+        return category if category in self.placed_categories else _NO_CATEGORY
+
     def sort_ranks(self, name: str, pricelist: str, category: str | None, desc: bool) -> list[int]:
         """Per ordinal, a rank that sorts as the field does in that direction, missing values
         last in both directions (equal values share a rank)."""
-        if name != "categoryItemSort":
-            category = None
+        category = self._sort_category(name, category)
         if name != "priceAsNumber":
             pricelist = ""
         key = ("rank", name, pricelist, category, desc)
@@ -511,7 +566,7 @@ class Snapshot:
             "pos",
             name,
             pricelist if name == "priceAsNumber" else "",
-            category if name == "categoryItemSort" else None,
+            self._sort_category(name, category),
             desc,
         )
         positions = self._sort_cache.get(key)
@@ -567,25 +622,42 @@ class Snapshot:
         words = query_words(text)
         if not words:
             return None
-        postings = self.postings.get(language, {})
-        vocab = self.vocabulary.words
         result = self.all_bits
         for q in words:
-            ordinals: list[int] = []
-            for n in self.vocabulary.matching(q):
-                ordinals.extend(postings.get(vocab[n], ()))
-            result &= bits_from(ordinals, self.size)
+            result &= self._word_bits(q, language)
             if not result:
                 break
         return result
+
+    def _word_bits(self, q: str, language: str) -> int:
+        """The products with a word ``q`` matches. The sets of short words, which match much
+        of the vocabulary ("a", "s"), are the costly ones to build: they are kept."""
+        key = (language, q)
+        bits = self._search_cache.get(key)
+        if bits is not None:
+            return bits
+        postings = self.postings.get(language, {})
+        vocab = self.vocabulary.words
+        ordinals: list[int] = []
+        for n in self.vocabulary.matching(q):
+            ordinals.extend(postings.get(vocab[n], ()))
+        bits = bits_from(ordinals, self.size)
+        if len(ordinals) >= WORD_BITS_WORTH_KEEPING:
+            cache = self._search_cache
+            if len(cache) >= WORD_BITS_KEPT:
+                with contextlib.suppress(RuntimeError, StopIteration, KeyError):
+                    cache.pop(next(iter(cache)))  # the oldest; another thread may race us
+            cache[key] = bits
+        return bits
 
     def uri_products(self, uri: str) -> list[int]:
         """Products whose uri, or <category uri>/<uri> for one of their categories, is
         ``uri``, in the default order."""
         found = set(self.by_uri.get(uri, ()))
-        # Every split at a "/" is a candidate <category uri>/<product uri>.
+        # Every split at a "/" is a candidate <category uri>/<product uri>; only heads as long
+        # as a category uri can be one, so a path of many slashes costs no more than a short one.
         pos = uri.find("/")
-        while pos != -1:
+        while pos != -1 and pos <= self.longest_category_uri:
             head, tail = uri[:pos], uri[pos + 1 :]
             cids = self.cats_by_uri.get(head)
             if cids:
@@ -733,7 +805,12 @@ def sort_ordinals(
         if first is not None and first * 8 < len(ordinals):
             return heapq.nsmallest(first, ordinals, key=key.__getitem__)
         return sorted(ordinals, key=key.__getitem__)
-    return sorted(ordinals, key=lambda o: tuple([ranks[o] for ranks in columns] + [o]))
+    # One tuple per product, built in C (zip and map), compared in C: a sort of many columns
+    # costs about what a sort of one does (at most one column per field: parse_sort_order).
+    keyed = zip(*(map(ranks.__getitem__, ordinals) for ranks in columns), ordinals, strict=True)
+    if first is not None and first * 8 < len(ordinals):
+        return [k[-1] for k in heapq.nsmallest(first, keyed)]
+    return [k[-1] for k in sorted(keyed)]
 
 
 def facets_json(

@@ -41,6 +41,8 @@ from django.conf import settings
 from catalog import services
 from catalog.documents import stock_state
 from catalog.page_context import PageContext
+from catalog.query import MAX_SEARCH_CHARS, MAX_SEARCH_WORDS
+from catalog.search import query_words
 from catalog.services import HIT, MISS, STALE, CatalogAnswer
 from catalog.templatetags.shop import translate
 from storefront.api import ApiError
@@ -56,7 +58,6 @@ PAGE_SIZE = 12
 MAX_PAGE = 500
 MAX_FILTER_VALUES = 30
 MAX_FILTER_CHARS = 100
-MAX_SEARCH_CHARS = 200
 HOME_PRODUCTS = 8
 
 # Sort keys of the URL -> Centra's sortOrder. "recommended" is the merchant's order in a
@@ -121,6 +122,21 @@ def _values(raw: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def fit_search(text: str) -> str:
+    """A shopper's search text within what the engine takes (``MAX_SEARCH_CHARS`` characters,
+    ``MAX_SEARCH_WORDS`` words): cut after the last whole word that fits, so the page
+    searches for the words it shows in its search box, never a 400."""
+    kept: list[str] = []
+    for piece in text.split():
+        candidate = " ".join([*kept, piece])
+        if len(candidate) > MAX_SEARCH_CHARS or len(query_words(candidate)) > MAX_SEARCH_WORDS:
+            break
+        kept.append(piece)
+    if not kept and text.split():
+        return text.split()[0][:MAX_SEARCH_CHARS]  # one word longer than the whole limit
+    return " ".join(kept)
+
+
 @dataclass(frozen=True)
 class Listing:
     """A listing's filters, sort and page, as they appear in its URL."""
@@ -142,7 +158,7 @@ class Listing:
         if page_raw.isascii() and page_raw.isdigit():
             # A page past MAX_PAGE is refused later (404); no need to read a huge number.
             page = int(page_raw) if len(page_raw) < 8 else MAX_PAGE + 1
-        search = " ".join((query.get("q") or [""])[-1].split())[:MAX_SEARCH_CHARS]
+        search = fit_search((query.get("q") or [""])[-1])
         return cls(
             brands=_values(query.get("brand", ())),
             colours=_values(query.get("colour", ())),

@@ -10,6 +10,14 @@ Speed comes from working on the vocabulary, not on products: a query word is mat
 against the distinct words of the generation once (prefixes by bisection in the sorted
 vocabulary; typos through a symmetric-deletion index, so only a handful of candidates
 get a real distance computation), and every matching word brings its product bitset.
+
+Bounded work, whatever the word: the deletion index holds the variants of each word's first
+:data:`INDEXED_LETTERS` letters only, and a query word is looked up by its first
+:data:`INDEXED_LETTERS` letters too, so a word of any length costs at most a few hundred
+look-ups (a 400-letter word used to cost 10 million, growing with the cube of its length).
+That loses no match: two words within distance d have prefixes of that length that are also
+within d deletions of a common string (see :func:`candidates_of`). The candidates are then
+checked with a banded distance computation, linear in the word's length.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ _EXTRA_FOLDS = str.maketrans(
 )
 _WORD = re.compile(r"[^\W_]+")
 MAX_EDITS = 2
+# Words are indexed and looked up by this many first letters: real words are shorter (so they
+# are indexed whole), and it caps the deletion variants of any word at 1 + 20 + 190.
+INDEXED_LETTERS = 20
 
 
 def normalize(text: str) -> str:
@@ -54,8 +65,15 @@ def tokenize(text: str) -> list[str]:
 
 
 def query_words(text: str) -> list[str]:
-    """The distinct words of a query; empty means "matches everything"."""
-    return sorted(set(tokenize(text)))
+    """The distinct words of a query; empty means "matches everything". Not through the
+    cache of :func:`tokenize`: that one is for product texts, which repeat, and a stream of
+    made-up queries would only fill it."""
+    return sorted(set(_WORD.findall(normalize(text))))
+
+
+def words_in_order(text: str) -> list[str]:
+    """The distinct words of a query in the order they first appear."""
+    return list(dict.fromkeys(_WORD.findall(normalize(text))))
 
 
 def allowed_edits(word: str) -> int:
@@ -66,21 +84,30 @@ def allowed_edits(word: str) -> int:
 
 
 def osa_within(a: str, b: str, limit: int) -> bool:
-    """Optimal string alignment distance of ``a`` and ``b`` is at most ``limit``."""
+    """Optimal string alignment distance of ``a`` and ``b`` is at most ``limit``.
+
+    Only the band of cells within ``limit`` of the diagonal is computed (an alignment that
+    leaves it already costs more), so the work is linear in the words' length."""
     la, lb = len(a), len(b)
     if abs(la - lb) > limit:
         return False
+    if limit == 0:
+        return a == b
+    over = limit + 1  # any cost above the limit, kept small
     prev2: list[int] = []
-    prev = list(range(lb + 1))
+    prev = [j if j <= limit else over for j in range(lb + 1)]
     for i in range(1, la + 1):
-        cur = [i] + [0] * lb
-        best = i
+        cur = [over] * (lb + 1)
+        if i <= limit:
+            cur[0] = i
+        best = cur[0]
         ai = a[i - 1]
-        for j in range(1, lb + 1):
+        for j in range(max(1, i - limit), min(lb, i + limit) + 1):
             cost = 0 if ai == b[j - 1] else 1
             v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and ai == b[j - 2] and a[i - 2] == b[j - 1]:
                 v = min(v, prev2[j - 2] + 1)
+            v = min(v, over)
             cur[j] = v
             best = min(best, v)
         if best > limit:
@@ -100,8 +127,21 @@ def deletions(word: str, depth: int) -> set[str]:
     return out
 
 
+def candidates_of(word: str, depth: int, letters: int = INDEXED_LETTERS) -> set[str]:
+    """The keys a word is indexed (and looked up) by: its first ``letters`` letters with up
+    to ``depth`` of them removed.
+
+    Complete: if the distance of words ``q`` and ``w`` is at most d, the alignment's matched
+    characters within both prefixes form a string that d deletions reach from each prefix.
+    A prefix holds at most d characters the alignment does not match within the other prefix
+    (edited ones, or ones matched past the other's cut, which the cut balances by as many
+    unmatched characters on the other side), so the prefixes share a key.
+    tests/catalog/test_search.py checks this against the full distance."""
+    return deletions(word[:letters], depth)
+
+
 class DeletionIndex:
-    """Every string reachable by up to ``MAX_EDITS`` deletions from a known word -> the words.
+    """The deletion keys of every known word (:func:`candidates_of`) -> the words.
 
     One per process, shared by every market and generation (their vocabularies overlap almost
     entirely) and only ever grown, so a new generation costs only its new words. Words a
@@ -121,13 +161,13 @@ class DeletionIndex:
             for word in new:
                 if word in self._known:
                     continue
-                for variant in deletions(word, MAX_EDITS):
+                for variant in candidates_of(word, MAX_EDITS):
                     self._variants.setdefault(variant, []).append(word)
                 self._known.add(word)
 
     def candidates(self, query_word: str, limit: int) -> set[str]:
         out: set[str] = set()
-        for variant in deletions(query_word, limit):
+        for variant in candidates_of(query_word, limit):
             out.update(self._variants.get(variant, ()))
         return out
 

@@ -9,7 +9,12 @@ requests answer from the one they have instead of queueing behind the load.
 
 A market with no live generation is read through to Centra for that request, server-side
 with the visitor's context, while one rebuild is requested (single-flight, in
-``catalog.jobs``). While Centra is known to be down, answers from the cache say ``STALE``.
+``catalog.jobs``). While Centra is known to be unreachable (this process's circuit breaker,
+its last call, or another process's word in Redis), answers from the cache say ``STALE``.
+
+While Redis is unreachable, a read is answered from this process's own index of the market
+and the documents it read last (:class:`LocalDocuments`, bounded in bytes), marked ``STALE``;
+only what the process does not hold is read through to Centra.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.http import HttpRequest
 from kombu.exceptions import OperationalError
 
@@ -48,6 +55,7 @@ from storefront.centra import (
     get_client,
 )
 from storefront.context import VisitorContext, resolve_context
+from storefront.health import centra_unreachable
 from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -146,6 +154,91 @@ class SnapshotCache:
 
 
 snapshots = SnapshotCache()
+
+
+class LocalDocuments:
+    """The documents this process read last, by Redis, market, generation and product, least
+    recently used out beyond ``CATALOG_LOCAL_DOCS_BYTES``: what lets the process answer from
+    its own index while Redis is unreachable. A document carries no price (prices are in the
+    index records), so an older copy shows at worst older texts."""
+
+    def __init__(self) -> None:
+        self._docs: OrderedDict[tuple[str, str, int, str], str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def put(
+        self,
+        r: redis.Redis,
+        market: str,
+        generation: int,
+        ids: Sequence[str],
+        docs: Sequence[str | None],
+    ) -> None:
+        budget = int(settings.CATALOG_LOCAL_DOCS_BYTES)
+        where = store.redis_identity(r)
+        with self._lock:
+            for pid, doc in zip(ids, docs, strict=True):
+                if doc is None:
+                    continue
+                key = (where, market, generation, pid)
+                old = self._docs.pop(key, None)
+                if old is not None:
+                    self._bytes -= len(old)
+                self._docs[key] = doc
+                self._bytes += len(doc)
+            while self._bytes > budget and self._docs:
+                _, dropped = self._docs.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def get(
+        self, r: redis.Redis, market: str, generation: int, ids: Sequence[str]
+    ) -> list[str | None]:
+        where = store.redis_identity(r)
+        out: list[str | None] = []
+        with self._lock:
+            for pid in ids:
+                key = (where, market, generation, pid)
+                doc = self._docs.get(key)
+                if doc is not None:
+                    self._docs.move_to_end(key)
+                out.append(doc)
+        return out
+
+    def size(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._docs.clear()
+            self._bytes = 0
+
+
+local_docs = LocalDocuments()
+
+
+# -- what the answers say about Centra -----------------------------------------------------------
+
+
+def cache_state(r: redis.Redis) -> str:
+    """``STALE`` while Centra is known to be unreachable, else ``HIT``: this process's own
+    knowledge first (its breaker, its last call), then what any process recorded in Redis.
+    Without Redis the answer comes from this process's index, so it is ``STALE`` too."""
+    if centra_unreachable():
+        return STALE
+    try:
+        return STALE if store.upstream_down(r=r) else HIT
+    except redis.RedisError:
+        return STALE
+
+
+def centra_breaker_changed(name: str, state: str) -> None:
+    """Tell the other processes what this one's Centra breaker found (their answers then say
+    ``STALE`` too); registered in ``CatalogConfig.ready``."""
+    if name != "centra" or state not in ("open", "closed"):
+        return
+    _mark(get_redis(), ok=state == "closed")
 
 
 # -- context -----------------------------------------------------------------------------------
@@ -254,10 +347,30 @@ def _answer(
     r = r or get_redis()
     try:
         return _from_cache(context, plan, read_through, r)
-    except redis.RedisError:
-        # No cache to answer from: answer as for a cold market rather than fail.
-        log.warning("catalog: Redis unreachable, reading through to Centra", exc_info=True)
+    except redis.RedisError as exc:
+        local = _from_local(context, plan, r)
+        if local is not None:
+            return local
+        # Not all of it held here: answer as for a cold market rather than fail.
+        log.warning("catalog: Redis unreachable (%s), reading through to Centra", exc)
         return read_through("redis")
+
+
+def _from_local(context: VisitorContext, plan: Plan, r: redis.Redis) -> CatalogAnswer | None:
+    """The answer from this process's own index and documents, without Redis; None when the
+    process does not hold everything it needs."""
+    snap = snapshots.cached(r, context.market)
+    if snap is None or context.language not in snap.languages:
+        return None
+    if context.pricelist != "all" and context.pricelist not in snap.pricelist_index:
+        return None
+    needed, render = _planned(plan, snap)
+    docs = local_docs.get(r, context.market, snap.generation, [snap.ids[o] for o in needed])
+    if any(doc is None for doc in docs):
+        return None
+    text = render(_pieces(needed, docs, context.language))
+    CACHE_RESULTS.labels(result=STALE).inc()
+    return CatalogAnswer(text=text, cache=STALE)
 
 
 def _from_cache(
@@ -283,8 +396,9 @@ def _from_cache(
             r=r, market=market, generation=snap.generation, version=snap.version, doc_ids=ids
         )
         if docs is not None:
+            local_docs.put(r, market, snap.generation, ids, docs)
             text = render(_pieces(needed, docs, context.language))
-            result = STALE if store.upstream_down(r=r) else HIT
+            result = cache_state(r)
             CACHE_RESULTS.labels(result=result).inc()
             return CatalogAnswer(text=text, cache=result)
         if snapshots.busy(r, market):
@@ -300,8 +414,10 @@ def _from_cache(
     needed, render = _planned(plan, snap)
     ids = [snap.ids[o] for o in needed]
     by_id = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=ids)
-    text = render(_pieces(needed, [by_id.get(pid) for pid in ids], context.language))
-    result = STALE if store.upstream_down(r=r) else HIT
+    docs = [by_id.get(pid) for pid in ids]
+    local_docs.put(r, market, snap.generation, ids, docs)
+    text = render(_pieces(needed, docs, context.language))
+    result = cache_state(r)
     CACHE_RESULTS.labels(result=result).inc()
     return CatalogAnswer(text=text, cache=result)
 
@@ -494,7 +610,7 @@ def categories_list(*, context: VisitorContext) -> CatalogAnswer:
 def _shop_answer(build: Callable[[ShopMeta], JsonDict]) -> CatalogAnswer:
     r = get_redis()
     shop, fetched = shop_meta_get(r=r)
-    result = MISS if fetched else (STALE if store.upstream_down(r=r) else HIT)
+    result = MISS if fetched else cache_state(r)
     CACHE_RESULTS.labels(result=result).inc()
     return CatalogAnswer(body=build(shop), cache=result)
 

@@ -21,11 +21,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog import services, store
-from catalog.services import HIT, MISS, STALE, CatalogAnswer
+from catalog import services
+from catalog.services import MISS, CatalogAnswer
 from storefront.api import ApiError, exception_handler
 from storefront.centra import CentraError
 from storefront.context import VisitorContext, is_trusted
+from storefront.jsonio import JsonTooDeep, parse_json
 from storefront.redis_client import get_redis
 
 JsonDict = dict[str, Any]
@@ -43,12 +44,18 @@ def _render(request: HttpRequest, body: Any, status: int, cache: str) -> HttpRes
 
 
 def _error_cache_state(exc: Exception) -> str:
-    if isinstance(exc, CentraError):
+    if isinstance(exc, CentraError | redis.RedisError):
         return MISS
-    try:
-        return STALE if store.upstream_down(r=get_redis()) else HIT
-    except redis.RedisError:  # the header is a hint; an error answer must not become a 500
-        return MISS
+    return services.cache_state(get_redis())
+
+
+def _mapped(exc: Exception, request: HttpRequest) -> tuple[Any, int] | None:
+    """The answer to an exception, as everywhere else; a Redis failure that got this far
+    (every read path has its own fallback) is a 503, never a 500."""
+    if isinstance(exc, redis.RedisError):
+        return {"errors": {"cache": "unavailable"}}, 503
+    mapped = exception_handler(exc, {"request": request})
+    return None if mapped is None else (mapped.data, mapped.status_code)
 
 
 def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpResponse]]:
@@ -63,14 +70,17 @@ def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpRespon
                     raise ApiError(405, {"method": "not allowed"})
                 answer = view(request, *args, **kwargs)
             except Exception as exc:
-                mapped = exception_handler(exc, {"request": request})
+                mapped = _mapped(exc, request)
                 if mapped is None:
                     raise
-                data = mapped.data
+                data, status = mapped
                 token = getattr(request, "catalog_token", None)
                 if token and isinstance(data, dict):
                     data = {"token": token, **data}
-                return _render(request, data, mapped.status_code, _error_cache_state(exc))
+                response = _render(request, data, status, _error_cache_state(exc))
+                if status == 405:
+                    response["Allow"] = ", ".join(sorted(allowed))  # RFC 9110 requires it
+                return response
             text = answer.json_text(getattr(request, "catalog_token", None))
             if "pretty" in request.GET:
                 text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
@@ -85,10 +95,19 @@ def catalog_endpoint(*methods: str) -> Callable[[View], Callable[..., HttpRespon
     return decorate
 
 
+# A catalog query has about fifteen fields; a form body of thousands is not one.
+MAX_FORM_FIELDS = 100
+# An empty body is {} as for Centra; "empty" is what JSON calls whitespace (RFC 8259), so a
+# body of other control characters is malformed JSON, not an empty query.
+JSON_WHITESPACE = b" \t\n\r"
+
+
 def json_body(request: HttpRequest) -> JsonDict:
     """The request body as Centra (the sandbox) reads it: empty is ``{}``, a form body is its
-    fields, anything else must be a JSON object. Oversize bodies are refused before they are
-    read (a catalog query is a few hundred bytes)."""
+    fields, anything else must be a JSON object, read by the one strict reader
+    (:func:`storefront.jsonio.parse_json`: too deep a nesting is a 400, never a
+    ``RecursionError``). Oversize bodies are refused before they are read (a catalog query is
+    a few hundred bytes)."""
     limit = settings.CATALOG_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -99,7 +118,7 @@ def json_body(request: HttpRequest) -> JsonDict:
     raw = request.read(limit + 1)
     if len(raw) > limit:
         raise ApiError(413, {"body": "too large"})
-    if not raw.strip():
+    if not raw.strip(JSON_WHITESPACE):
         return {}
     try:
         text = raw.decode("utf-8")
@@ -108,9 +127,15 @@ def json_body(request: HttpRequest) -> JsonDict:
     form = "application/x-www-form-urlencoded" in (request.content_type or "").lower()
     # curl's default type is the form one; a body that is plainly JSON is read as JSON.
     if form and not text.lstrip().startswith("{"):
-        return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        try:
+            fields = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        except ValueError:
+            raise ApiError(400, {"body": f"at most {MAX_FORM_FIELDS} form fields"}) from None
+        return {k: v[-1] for k, v in fields.items()}
     try:
-        body = json.loads(text)
+        body = parse_json(raw)
+    except JsonTooDeep as exc:
+        raise ApiError(400, {"body": str(exc)}) from None
     except ValueError:
         raise ApiError(400, {"body": "malformed JSON"}) from None
     if not isinstance(body, dict):

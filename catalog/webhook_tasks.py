@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
+import redis
 from celery import Task, shared_task
 from django.conf import settings
 
@@ -16,6 +19,7 @@ from storefront.redis_client import get_redis
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+REDIS_PATIENCE_SECONDS = 120.0
 
 
 @shared_task(
@@ -29,9 +33,31 @@ RETRY_SECONDS = 5.0
 )
 def flush_invalidations(self: Task) -> dict[str, Any]:
     """Refresh everything the webhooks queued since the last flush, in one batch."""
-    r = get_redis()
     # The task id: a copy redelivered after its worker died takes over its own lock.
     owner = self.request.id or invalidation.LOCAL_OWNER
+    return _patiently(lambda: _flush(owner))
+
+
+def _patiently(flush: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run the flush again while Redis does not answer (a stall longer than the worker's
+    socket timeout): every step of it is idempotent, and a flush given up here would leave
+    its events waiting until the flush lock lapses. Bounded by ``REDIS_PATIENCE_SECONDS``,
+    well inside the task's time limit."""
+    deadline = time.monotonic() + REDIS_PATIENCE_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return flush()
+        except redis.RedisError as e:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("webhook refresh: Redis not answering (%s); again in %ss", e, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _flush(owner: str) -> dict[str, Any]:
+    r = get_redis()
     try:
         events, since = invalidation.take_pending(r, owner=owner)
     except invalidation.FlushBusy:
@@ -48,6 +74,8 @@ def flush_invalidations(self: Task) -> dict[str, Any]:
         store.mark_upstream(r=r, ok=False)
         invalidation.retry_later(r, delay=RETRY_SECONDS, owner=owner)
         return {"retry": RETRY_SECONDS}
+    except redis.RedisError:
+        raise  # the lock and the events are ours still: the next attempt takes them over
     except BaseException:
         # Keep the events for the next flush, and do not make it wait for the lock to lapse.
         invalidation.release(r, owner=owner)

@@ -4,14 +4,15 @@ Centra's webhook plugin (Checkout API mode) POSTs ``payload=<urlencoded JSON>`` 
 signed with ``X-Centra-Signature: t=<unix seconds>,v1=<hex>`` where v1 is HMAC-SHA256 with the
 endpoint secret over ``"<t>.<raw body>"``. It gives up after 5 s, does not retry and does not
 order its calls, so the receiver does no Centra call at all: it queues the ids (see
-:mod:`catalog.invalidation`) and a worker refreshes them.
+:mod:`catalog.invalidation`) and a worker refreshes them. When Redis cannot queue them, the
+receiver keeps them on disk (:mod:`catalog.spool`, queued as soon as Redis answers) and
+answers 503, never 500.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -19,20 +20,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import redis
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 
-from catalog import invalidation
+from catalog import invalidation, spool
+from storefront.jsonio import JsonTooDeep, parse_json
 from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
 WEBHOOKS = Counter(
     "storefront_webhooks_total", "Webhook calls by outcome", ["outcome"]
-)  # outcome: accepted, repeat, duplicate, rejected-<reason>
+)  # outcome: accepted, repeat, duplicate, spooled (Redis down: kept on disk, 503), lost
+# (Redis down and the disk refused too, 503), rejected-<reason>
 WEBHOOK_KEYS = Counter(
     "storefront_webhook_keys_total", "Type keys seen in accepted webhooks", ["key", "known"]
 )
@@ -127,7 +132,9 @@ def parse_payload(raw_body: bytes) -> dict[str, list[str]]:
     if not values or len(values) != 1:
         raise WebhookError(400, "payload", "exactly one payload field is required")
     try:
-        data = json.loads(values[0])
+        data = parse_json(values[0].encode())
+    except JsonTooDeep as exc:
+        raise WebhookError(400, "payload", str(exc)) from None
     except ValueError:
         raise WebhookError(400, "payload", "not JSON") from None
     if not isinstance(data, dict):
@@ -180,8 +187,22 @@ def centra_webhook(request: HttpRequest) -> JsonResponse:
     except WebhookError as e:
         return _error(e)
 
-    r = get_redis()
     delivery = hashlib.sha256(str(sig.timestamp).encode() + b"." + raw).hexdigest()
+    try:
+        return _queue(delivery, events)
+    except (redis.RedisError, OperationalError) as exc:
+        # Not recorded, or not sure it was: keep it on disk, queued as soon as Redis answers
+        # (catalog.spool), and ask Centra to retry (a repeat is de-duplicated).
+        kept = spool.keep(events)
+        WEBHOOKS.labels(outcome="spooled" if kept else "lost").inc()
+        log.warning("webhook not queued (%s): %s", type(exc).__name__, "kept" if kept else "LOST")
+        response = JsonResponse({"errors": {"queue": "unavailable, retry later"}}, status=503)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _queue(delivery: str, events: dict[str, list[str]]) -> JsonResponse:
+    r = get_redis()
     # Kept longer than the tolerance: a replay after that is refused by its timestamp anyway.
     seen = invalidation.record_delivery(r, delivery, ttl=2 * settings.WEBHOOK_TOLERANCE_SECONDS)
     if seen == invalidation.DUPLICATE:

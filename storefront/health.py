@@ -1,4 +1,4 @@
-"""Liveness, readiness and the benchmark floor."""
+"""Liveness, readiness and the benchmark floor; what this process knows about Centra."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from storefront.centra import CentraError, get_client
 from storefront.redis_client import get_redis
 
 # Readiness probes come every few seconds from every load balancer; Centra is asked at most
-# once per interval per process.
+# once per interval per process, by one thread at a time (while a probe waits on a stalled
+# Centra, the others answer with what the last one found).
 _CENTRA_CHECK_SECONDS = 5.0
 _centra_state: dict[str, object] = {"at": 0.0, "error": None}
 _centra_lock = threading.Lock()
+_probe_lock = threading.Lock()
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -27,6 +29,14 @@ def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b'{"hello":"world"}', content_type="application/json")
 
 
+def centra_unreachable() -> bool:
+    """Whether Centra is known to be unreachable from this process: its circuit breaker is
+    open or probing, or the last call to it failed (a readiness probe included, which goes
+    through the same breaker) and none has succeeded since. Catalog answers say
+    ``X-Cache: STALE`` while it is."""
+    return get_client().breaker.known_failing()
+
+
 def _centra_error() -> str | None:
     breaker = get_client().breaker.status()
     if breaker.state == "open":
@@ -36,13 +46,19 @@ def _centra_error() -> str | None:
     with _centra_lock:
         if now - float(_centra_state["at"]) < _CENTRA_CHECK_SECONDS:  # type: ignore[arg-type]
             return _centra_state["error"]  # type: ignore[return-value]
+    if not _probe_lock.acquire(blocking=False):
+        with _centra_lock:  # another thread is probing right now
+            return _centra_state["error"]  # type: ignore[return-value]
     try:
-        get_client().catalog("GET", "countries")
-        error = None
-    except CentraError as e:
-        error = str(e)
-    with _centra_lock:
-        _centra_state.update(at=time.monotonic(), error=error)
+        try:
+            get_client().catalog("GET", "countries")
+            error = None
+        except CentraError as e:
+            error = str(e)
+        with _centra_lock:
+            _centra_state.update(at=time.monotonic(), error=error)
+    finally:
+        _probe_lock.release()
     return error
 
 

@@ -58,22 +58,124 @@ COMPONENTS: dict[str, JsonDict] = {
         },
         "additionalProperties": True,
     },
+    # What the catalog reads accept, as Centra (the sandbox) reads it: numbers also as text of
+    # up to 18 digits, lists also as one value, null as absent, unknown fields ignored; and the
+    # BFF's own bounds (catalog/query.py: 200 characters of search, 1000 values per filter).
     "CatalogRequest": {
         "type": "object",
-        "description": "Centra's catalog request body (POST products, uri, categories).",
+        "description": "Centra's POST products body. market, pricelist and language count for "
+        "callers with the API key only (ignored otherwise). Of a search of more than 12 "
+        "distinct words only the first 12 count.",
         "properties": {
-            "market": {"type": "string"},
-            "pricelist": {"type": "string"},
-            "language": {"type": "string"},
-            "limit": {"type": "integer"},
-            "skipFirst": {"type": "integer"},
-            "search": {"type": "string"},
-            "uri": {"type": "string"},
-            "for": {"type": "array", "items": {"type": "string"}},
-            "categories": {"type": "array", "items": {"type": "string"}},
-            "products": {"type": "array", "items": {"type": "string"}},
+            "market": {},
+            "pricelist": {},
+            "language": {},
+            "limit": _ref("PositiveInteger"),
+            "skipFirst": _ref("NonNegativeInteger"),
+            "search": {
+                "anyOf": [
+                    {"type": "string", "maxLength": 200, "nullable": True},
+                    # as text, at most 200 characters too
+                    {"type": "integer", "minimum": -(10**199 - 1), "maximum": 10**200 - 1},
+                ]
+            },
+            "categories": _ref("Values"),
+            "collections": _ref("Values"),
+            "brands": _ref("Values"),
+            "products": _ref("Values"),
+            "silkProduct": _ref("Values"),
+            "swatch.desc": _ref("Values"),
+            "items.name": _ref("Values"),
+            "relatedProducts": _ref("Flag"),
+            "onlyAvailable": _ref("Flag"),
+            "uri": {
+                "anyOf": [
+                    {"type": "string", "nullable": True},
+                    {
+                        "type": "object",
+                        "required": ["uri"],
+                        "properties": {"uri": {"type": "string"}, "for": _ref("UriFor")},
+                    },
+                ]
+            },
+            "sortOrder": {
+                "anyOf": [
+                    {"type": "array", "items": _ref("SortEntry"), "nullable": True},
+                    _ref("SortEntry"),
+                ]
+            },
         },
         "additionalProperties": True,
+    },
+    "UriRequest": {
+        "allOf": [
+            _ref("CatalogRequest"),
+            {
+                "type": "object",
+                "required": ["uri"],
+                "properties": {"uri": {"type": "string"}, "for": _ref("UriFor")},
+            },
+        ],
+        "description": "Centra's POST uri body: the uri, what it may be, and a listing's fields.",
+    },
+    "CategoriesRequest": {
+        "type": "object",
+        "description": "Centra's POST categories body: market and language count for callers "
+        "with the API key only; other fields are ignored.",
+        "additionalProperties": True,
+    },
+    "PositiveInteger": {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "nullable": True},
+            {"type": "string", "pattern": "^0*[1-9][0-9]{0,17}$", "maxLength": 18},
+        ]
+    },
+    "NonNegativeInteger": {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "nullable": True},
+            {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        ]
+    },
+    "Values": {
+        "anyOf": [
+            {
+                "type": "array",
+                "nullable": True,
+                "maxItems": 1000,
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
+            {"type": "string"},
+            {"type": "integer"},
+        ]
+    },
+    "Flag": {
+        "anyOf": [
+            {"type": "boolean", "nullable": True},
+            {"enum": [0, 1, "0", "1", "true", "false"]},
+        ]
+    },
+    "UriFor": {
+        "anyOf": [
+            {"type": "string", "nullable": True},
+            {"type": "array", "items": {"type": "string"}},
+        ]
+    },
+    "SortEntry": {
+        "type": "object",
+        "required": ["field"],
+        "properties": {
+            "field": {
+                "enum": [
+                    "uri",
+                    "categoryItemSort",
+                    "collectionUri",
+                    "priceAsNumber",
+                    "createdAt",
+                    "modifiedAt",
+                ]
+            },
+            "order": {"type": "string", "pattern": "^([aA][sS][cC]|[dD][eE][sS][cC])$"},
+        },
     },
     "Health": {
         "type": "object",
@@ -102,7 +204,7 @@ X_CACHE = {
 }
 
 
-def _catalog_operation(op_id: str, summary: str, body: bool) -> JsonDict:
+def _catalog_operation(op_id: str, summary: str, body: str | None) -> JsonDict:
     responses: JsonDict = {
         "200": {
             **_json(_ref("CentraAnswer"), "Centra's answer, from the cache"),
@@ -124,8 +226,8 @@ def _catalog_operation(op_id: str, summary: str, body: bool) -> JsonDict:
     }
     if body:
         op["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": _ref("CatalogRequest")}},
+            "required": body == "UriRequest",
+            "content": {"application/json": {"schema": _ref(body)}},
         }
     return op
 
@@ -137,21 +239,27 @@ def catalog_paths() -> dict[str, JsonDict]:
         "required": True,
         "schema": {"type": "string"},
     }
-    get_product = _catalog_operation("catalog_product", "One product", body=False)
+    get_product = _catalog_operation("catalog_product", "One product", body=None)
     get_product["parameters"] = [product_param]
     return {
         PROXY_PREFIX + "products": {
-            "post": _catalog_operation("catalog_products", "Products: filters, facets", True)
+            "post": _catalog_operation(
+                "catalog_products", "Products: filters, facets", "CatalogRequest"
+            )
         },
         PROXY_PREFIX + "products/{product}": {"get": get_product},
-        PROXY_PREFIX + "uri": {"post": _catalog_operation("catalog_uri", "Resolve a URI", True)},
+        PROXY_PREFIX + "uri": {
+            "post": _catalog_operation("catalog_uri", "Resolve a URI", "UriRequest")
+        },
         PROXY_PREFIX + "categories": {
-            "get": _catalog_operation("catalog_categories", "Categories", False),
-            "post": _catalog_operation("catalog_categories_post", "Categories", True),
+            "get": _catalog_operation("catalog_categories", "Categories", None),
+            "post": _catalog_operation(
+                "catalog_categories_post", "Categories", "CategoriesRequest"
+            ),
         },
         **{
             PROXY_PREFIX + name: {
-                "get": _catalog_operation(f"catalog_{name}", f"The shop's {name}", False)
+                "get": _catalog_operation(f"catalog_{name}", f"The shop's {name}", None)
             }
             for name in ("countries", "languages", "markets", "pricelists")
         },

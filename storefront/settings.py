@@ -100,6 +100,18 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Web processes fail fast on a stalled Redis and then skip it for a moment (a circuit breaker,
+# storefront/redis_client.py); Celery workers, which write big pipelines, wait longer.
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)
+REDIS_WORKER_SOCKET_TIMEOUT = env_float("REDIS_WORKER_SOCKET_TIMEOUT", 30.0)
+REDIS_BREAKER_FAILURES = env_int("REDIS_BREAKER_FAILURES", 2)
+REDIS_BREAKER_RESET_SECONDS = env_float("REDIS_BREAKER_RESET_SECONDS", 1.0)
+# Documents a web process keeps to answer from its own index while Redis is unreachable.
+CATALOG_LOCAL_DOCS_BYTES = env_int("CATALOG_LOCAL_DOCS_BYTES", 32 * 1024 * 1024)
+# Webhooks that could not be queued in Redis wait here (one file each, at most this many) and
+# are queued as soon as Redis answers again (catalog/spool.py).
+WEBHOOK_SPOOL_DIR = Path(env_str("WEBHOOK_SPOOL_DIR", str(VAR_DIR / "webhook-spool")))
+WEBHOOK_SPOOL_MAX_FILES = env_int("WEBHOOK_SPOOL_MAX_FILES", 10_000)
 CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 1000)
 CATALOG_MAX_BODY_BYTES = env_int("CATALOG_MAX_BODY_BYTES", 64 * 1024)
 CATALOG_GRACE_SECONDS = env_int("CATALOG_GRACE_SECONDS", 600)

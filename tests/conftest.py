@@ -113,12 +113,14 @@ def _bff_services(redis_url: str, sandbox: SandboxProcess) -> None:
 
 @pytest.fixture(autouse=True)
 def _closed_breakers() -> Iterator[None]:
-    """Each test starts with Centra's circuit breakers closed: a test that made Centra fail
-    must not make the next one fail fast."""
+    """Each test starts with Centra's and Redis's circuit breakers closed: a test that made
+    either fail must not make the next one fail fast."""
     yield
+    from storefront import redis_client
     from storefront.centra import reset_breakers
 
     reset_breakers()
+    redis_client.reset_breakers()
 
 
 @pytest.fixture

@@ -168,3 +168,28 @@ def test_uri_filter_and_prefixed_uris() -> None:
     assert snap.uri_products("sale/a-blue") == []  # 11 is not in sale
     assert ids(snap, {"uri": {"uri": "/sale/", "for": ["category"]}}) == ["9", "12"]
     assert ids(snap, {"uri": "women/b-red"}) == ["12"]
+
+
+def test_made_up_categories_share_one_sort_column() -> None:
+    """categoryItemSort by a category the market does not have places no product; asking for
+    thousands of made-up ones must not add a column each to the snapshot's cache."""
+    snap = snapshot()
+    by_position = {"field": "categoryItemSort", "order": "asc"}
+    known = ids(snap, {"categories": ["2", "3"], "sortOrder": [by_position]})
+    assert known == ["11", "10", "9", "12"]  # in category 2 by position, then the rest
+    before = len(snap._sort_cache)
+    for n in range(200):
+        body = {"categories": [f"made-up-{n}", "1"], "sortOrder": [by_position]}
+        assert ids(snap, body) == ["10", "11", "12"]  # no positions: the default order
+    assert len(snap._sort_cache) <= before + 2  # one shared column (ranks and positions)
+
+
+def test_a_sort_field_named_again_changes_nothing() -> None:
+    snap = snapshot()
+    once = [{"field": "priceAsNumber", "order": "desc"}, {"field": "uri"}]
+    again = [*once, {"field": "priceAsNumber", "order": "asc"}, {"field": "uri", "order": "desc"}]
+    assert parse_query({"sortOrder": again * 50}).sort_order == [
+        ("priceAsNumber", "desc"),
+        ("uri", "asc"),
+    ]
+    assert ids(snap, {"sortOrder": again * 50}) == ids(snap, {"sortOrder": once})

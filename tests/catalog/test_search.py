@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog.search import Vocabulary, allowed_edits, normalize, osa_within, query_words, tokenize
+from catalog.search import (
+    INDEXED_LETTERS,
+    Vocabulary,
+    allowed_edits,
+    candidates_of,
+    normalize,
+    osa_within,
+    query_words,
+    tokenize,
+)
 
 
 def osa_distance(a: str, b: str) -> int:
@@ -63,7 +74,7 @@ def test_prefix_and_typo_matching() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="abcde", max_size=7), st.text(alphabet="abcde", max_size=7))
+@given(st.text(alphabet="abcd", max_size=12), st.text(alphabet="abcd", max_size=12))
 def test_osa_within_agrees_with_the_textbook_distance(a: str, b: str) -> None:
     d = osa_distance(a, b)
     for limit in range(4):
@@ -79,3 +90,56 @@ def test_vocabulary_finds_exactly_the_matching_words(words: list[str], q: str) -
     vocab = Vocabulary(words)
     got = {vocab.words[n] for n in vocab.matching(q)}
     assert got == {w for w in set(words) if matches(q, w)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="abc", max_size=14),
+    st.text(alphabet="abc", max_size=14),
+    st.integers(min_value=1, max_value=8),
+)
+def test_prefix_deletion_keys_find_every_word_within_the_distance(
+    a: str, b: str, letters: int
+) -> None:
+    """The index looks words up by their first letters only; no match may be lost by that."""
+    d = osa_distance(a, b)
+    for depth in (1, 2):
+        if d <= depth:
+            assert candidates_of(a, depth, letters) & candidates_of(b, depth, letters)
+
+
+def test_long_words_match_with_typos_as_short_ones_do() -> None:
+    long_words = [
+        "vattenavvisandefunktionsjacka",
+        "regenbekleidungsjackenkollektion",
+        "superlightweightwindbreakerjacket",
+        "x" * 60,
+    ]
+    vocab = Vocabulary([*long_words, "jacka", "jacket"])
+    queries = [
+        "vattenavvisandefunktionsjakca",  # a transposition near the end
+        "vatenavvisandefunktionsjacka",  # a letter missing near the start
+        "regenbekleidungsjackenkollektiom",
+        "superlightweightwindbreakerjackets",  # one letter more
+        "superlightweightwindbreaker",  # a prefix
+        "x" * 62,
+        "x" * 63,  # three edits: no match
+        "xx" + "y" * 58,
+    ]
+    for q in queries:
+        got = {vocab.words[n] for n in vocab.matching(q)}
+        assert got == {w for w in vocab.words if matches(q, w)}, q
+
+
+def test_a_word_costs_a_bounded_number_of_lookups_whatever_its_length() -> None:
+    # 1 + 20 + 190 keys at most: the first INDEXED_LETTERS letters with up to two removed
+    bound = 1 + INDEXED_LETTERS + INDEXED_LETTERS * (INDEXED_LETTERS - 1) // 2
+    for n in (5, 20, 21, 400, 60_000):
+        word = "".join(chr(97 + i % 26) for i in range(n))
+        assert len(candidates_of(word, 2)) <= bound
+    vocab = Vocabulary(["jeans", "sweater", "a" * 40])
+    started = time.thread_time()
+    for n in (200, 400, 60_000):
+        assert vocab.matching("a" * n) == ()
+        assert vocab.matching("ab" * (n // 2)) == ()
+    assert time.thread_time() - started < 0.2  # the unbounded matcher: minutes

@@ -207,3 +207,37 @@ def test_form_and_curl_style_bodies_are_read_as_centra_reads_them(
         )
         assert ours.status_code == theirs.status_code == 200
         assert ours.json() == without_token(theirs.json())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "products", "POST"),
+        ("GET", "uri", "POST"),
+        ("DELETE", "categories", "GET, POST"),
+        ("PUT", "products/1", "GET"),
+    ],
+)
+def test_another_method_is_a_405_that_names_the_allowed_ones(
+    cache: BuiltCache, method: str, path: str, allowed: str
+) -> None:
+    resp = Client().generic(method, f"/api/checkout/{path}")
+    assert resp.status_code == 405
+    assert resp.json() == {"errors": {"method": "not allowed"}}
+    assert resp["Allow"] == allowed
+
+
+@pytest.mark.parametrize("raw", [b"", b" \r\n\t "])
+def test_an_empty_body_is_an_empty_query(cache: BuiltCache, raw: bytes) -> None:
+    resp = post(Client(), "products", raw.decode(), **trusted())
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("raw", [b"\x0b", b"\x0c", b"\x1c\x1d"])
+def test_a_body_of_other_control_characters_is_malformed_json(
+    cache: BuiltCache, raw: bytes
+) -> None:
+    """JSON's whitespace is space, tab, CR and LF only (RFC 8259)."""
+    resp = post(Client(), "products", raw.decode(), **trusted())
+    assert resp.status_code == 400
+    assert resp.json() == {"errors": {"body": "malformed JSON"}}

@@ -54,6 +54,7 @@ class Stack:
     env: dict[str, str]
     r: redis.Redis
     celery: Celery
+    redis_pid: int = 0  # the stack's Redis server, for tests that pause it (SIGSTOP/SIGCONT)
     markets: list[str] = field(default_factory=list)
     _bff: requests.Session = field(default_factory=requests.Session)
     _sandbox: requests.Session = field(default_factory=requests.Session)
@@ -303,6 +304,8 @@ def webhook_stack(
             "DJANGO_DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CATALOG_REBUILD_CRON": "off",
+            # The stack's own: webhooks it could not queue are never replayed into another's
+            "WEBHOOK_SPOOL_DIR": tempfile.mkdtemp(prefix="storefront-webhooks-spool-"),
             **env,
         }
         gunicorn = _start_gunicorn(
@@ -322,6 +325,7 @@ def webhook_stack(
             env=full_env,
             r=r,
             celery=app,
+            redis_pid=redis_proc.pid,
         )
         cleanup.callback(stack.close)
         _, markets = stack.centra("GET", "markets")

@@ -47,9 +47,7 @@ def proxied(sandbox: Any) -> list[dict[str, Any]]:
     return [e for e in sandbox_log(sandbox) if not e["path"].endswith("/healthz")]
 
 
-@pytest.mark.parametrize(
-    "authorization", [f"Bearer {KEY}x", "Bearer ", "bearer", KEY]
-)
+@pytest.mark.parametrize("authorization", [f"Bearer {KEY}x", "Bearer ", "bearer", KEY])
 def test_a_wrong_key_is_a_401_with_errors_and_reaches_nothing(
     use_own_sandbox: Any, authorization: str
 ) -> None:

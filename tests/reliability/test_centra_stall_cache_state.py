@@ -1,0 +1,91 @@
+"""``X-Cache`` through a long Centra stall (issue 13, item 12, the catalog's part).
+
+While Centra is known to be unreachable, every catalog answer from the cache says ``STALE``,
+not ``HIT``: from the first failed call (a readiness probe included, which is what
+``/readyz`` reports), through the open breaker, its half-open probes and their failures, for
+as long as the stall lasts; and ``HIT`` again once a call gets through. The other processes
+learn it from Redis. The sandbox's stall switch holds every call until it is released.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from django.test import Client
+
+from catalog import store
+from storefront.circuit import CircuitBreaker
+from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
+from tests.checkout.fixtures import call, shopper
+from tests.conftest import SandboxProcess
+from tests.reliability.test_centra_faults import (  # noqa: F401 - fixtures
+    CONTEXT,
+    faults,
+    faulty,
+    outage_bff,
+    post,
+)
+from tests.support import wait_for
+
+STALL_SECONDS = 6.0  # several breaker periods (reset 1 s, read timeout 0.5 s)
+
+
+def catalog_reads(client: Client) -> list[Callable[[], Any]]:
+    pid = post(client, "products", {**CONTEXT, "limit": 1}).json()["products"][0]["product"]
+    return [
+        lambda: post(client, "products", {**CONTEXT, "limit": 5}),
+        lambda: client.get(f"/api/checkout/products/{pid}", CONTEXT, **trusted()),
+        lambda: post(client, "categories", CONTEXT),
+        lambda: client.get("/api/checkout/countries"),
+    ]
+
+
+def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
+    outage_bff: CircuitBreaker,  # noqa: F811
+    faulty: SandboxProcess,  # noqa: F811
+    faults: Callable[..., None],  # noqa: F811
+    scratch_redis: redis.Redis,  # noqa: F811
+) -> None:
+    breaker = outage_bff
+    breaker.reset = 1.0
+    client = Client()
+    reads = catalog_reads(client)
+    assert {read()["X-Cache"] for read in reads} == {"HIT"}
+    browser = shopper()
+    # When Centra stalls and the readiness probe finds out (the breaker is still closed)
+    faults(stall=True)
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert breaker.status().state == "closed"
+    # Then the catalog's answers say STALE at once
+    assert {read()["X-Cache"] for read in reads} == {"STALE"}
+    # and through the whole stall: the breaker opening, its probes failing, open again
+    states: set[str] = set()
+    seen: set[str] = set()
+    until = time.monotonic() + STALL_SECONDS
+    n = 0
+    while time.monotonic() < until:
+        if n % 5 == 0:
+            call(browser, "GET", "selection")  # checkout keeps trying Centra
+        states.add(breaker.status().state)
+        resp = reads[n % len(reads)]()
+        assert resp.status_code == 200
+        seen.add(resp["X-Cache"])
+        n += 1
+    assert seen == {"STALE"}
+    assert {"open", "half-open"} <= states
+    # and the other processes know it: the breaker's opening is recorded in Redis
+    store.forget_local_state()
+    assert store.upstream_down(r=scratch_redis)
+    # When Centra answers again, the next call gets through and the answers say HIT
+    faults(stall=False)
+    wait_for(
+        lambda: call(browser, "GET", "selection").status_code == 200, what="checkout to recover"
+    )
+    assert breaker.status().state == "closed"
+    store.forget_local_state()
+    assert not store.upstream_down(r=scratch_redis)
+    assert {read()["X-Cache"] for read in reads} == {"HIT"}
