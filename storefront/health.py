@@ -7,6 +7,8 @@ import time
 
 import redis
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from storefront.centra import CentraError, get_client
 from storefront.redis_client import get_redis
@@ -20,10 +22,14 @@ _centra_lock = threading.Lock()
 _probe_lock = threading.Lock()
 
 
+@csrf_exempt  # read-only: any other method is a 405 with Allow, not a CSRF 403
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@csrf_exempt  # read-only: any other method is a 405 with Allow, not a CSRF 403
+@require_safe
 def hello(request: HttpRequest) -> HttpResponse:
     """The benchmarks' floor: the cheapest JSON answer this server can give."""
     return HttpResponse(b'{"hello":"world"}', content_type="application/json")
@@ -62,6 +68,8 @@ def _centra_error() -> str | None:
     return error
 
 
+@csrf_exempt  # read-only: any other method is a 405 with Allow, not a CSRF 403
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     errors: dict[str, str] = {}
     try:

@@ -8,6 +8,8 @@ import os
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -44,6 +46,8 @@ def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
     return response
 
 
+@csrf_exempt  # read-only: any other method is a 405 with Allow, not a CSRF 403
+@require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
     refusal = _metrics_refusal(request)
     if refusal is not None:

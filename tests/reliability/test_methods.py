@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
 from tests.checkout import fixtures
 from tests.checkout.fixtures import BffServer, sandbox_log, sandbox_log_clear
@@ -74,3 +75,10 @@ def test_an_unknown_method_on_a_shop_page_is_405_with_allow(
     )
     assert status == 405
     assert headers["Allow"] == allow
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/api/checkout/products"])
+def test_an_unknown_method_on_an_operator_or_catalog_endpoint_is_405_with_allow(path: str) -> None:
+    resp = Client().generic("TRACE", path)
+    assert resp.status_code == 405
+    assert resp["Allow"]
