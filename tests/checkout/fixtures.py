@@ -147,18 +147,26 @@ def start_gunicorn(env: dict[str, str], workers: int = 2, threads: int = 8) -> t
     return port, proc
 
 
+def gunicorn_env(redis_url: str, sandbox: SandboxProcess, **extra: str) -> dict[str, str]:
+    """The environment of a BFF under gunicorn for a test: this session's Redis, ``sandbox``,
+    the test frontend's origin, no rate limits, debug off."""
+    return worker_env(
+        redis_url,
+        sandbox,
+        **{
+            "FRONTEND_ORIGINS": FRONTEND,
+            "RATE_LIMIT_PROXY": "",
+            "RATE_LIMIT_AUTH": "",
+            "DJANGO_DEBUG": "false",
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+            **extra,
+        },
+    )
+
+
 @pytest.fixture(scope="session")
 def bff_server(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[BffServer]:
     """The BFF under gunicorn (which passes the raw path as RAW_URI), on the own sandbox."""
-    env = worker_env(
-        redis_url,
-        own_sandbox,
-        FRONTEND_ORIGINS=FRONTEND,
-        RATE_LIMIT_PROXY="",
-        RATE_LIMIT_AUTH="",
-        DJANGO_DEBUG="false",
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
-    )
-    port, proc = start_gunicorn(env)
+    port, proc = start_gunicorn(gunicorn_env(redis_url, own_sandbox))
     yield BffServer(url=f"http://127.0.0.1:{port}", port=port, sandbox=own_sandbox)
     embedded.stop(proc)

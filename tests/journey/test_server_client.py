@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +23,8 @@ import pytest
 import requests
 
 from storefront import embedded
-from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+from tests.checkout.fixtures import gunicorn_env, start_gunicorn
+from tests.conftest import SandboxProcess, start_sandbox_process
 from tests.support import first_difference
 
 API_KEY = "journey-server-key-0123456789"
@@ -71,21 +70,10 @@ def bff_sandbox() -> Iterator[SandboxProcess]:
 
 @pytest.fixture(scope="module")
 def bff(redis_url: str, bff_sandbox: SandboxProcess) -> Iterator[str]:
-    env = worker_env(
-        redis_url,
-        bff_sandbox,
-        STOREFRONT_API_KEYS=API_KEY,
-        FRONTEND_ORIGINS=FRONTEND,
-        RATE_LIMIT_PROXY="",
-        RATE_LIMIT_AUTH="",
-        DJANGO_DEBUG="false",
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    env = gunicorn_env(
+        redis_url, bff_sandbox, STOREFRONT_API_KEYS=API_KEY, FRONTEND_ORIGINS=FRONTEND
     )
-    port = embedded.free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    proc = embedded.start_gunicorn(
-        port, env, log_path=ARTIFACTS / f"gunicorn-journey-{port}.log", workers=1, threads=4
-    )
+    port, proc = start_gunicorn(env, workers=1, threads=4)
     yield f"http://127.0.0.1:{port}"
     embedded.stop(proc)
 

@@ -5,14 +5,13 @@ Two schemathesis runs, both bounded and derandomized. In-process over WSGI, ever
 with a few generated requests. Over HTTP, the CLI (``st run``) against the BFF under gunicorn,
 as the red team ran it: every check, the examples, coverage (undeclared methods such as TRACE
 included) and fuzzing phases, positive and negative data, for every operation of the schema
-(catalog, checkout, accounts, staff API, webhook, health). Centra's own refusals of well-formed input (406, 410) are declared in
-``schemathesis_proxy.toml``. Proxied calls reach a sandbox of this module's own, so the shared
-one's sessions and stock are left alone.
+(catalog, checkout, accounts, staff API, webhook, health). Centra's own refusals of well-formed
+input (406, 410) are declared in ``schemathesis_proxy.toml``. Proxied calls reach a sandbox of
+this module's own, so the shared one's sessions and stock are left alone.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -40,8 +39,8 @@ from catalog.webhooks import expected_signature
 from storefront import embedded
 from storefront.wsgi import application
 from tests.catalog.conftest import BuiltCache, built_cache, cache  # noqa: F401 - fixtures
-from tests.checkout.fixtures import start_gunicorn
-from tests.conftest import SandboxProcess, start_sandbox_process, worker_env
+from tests.checkout.fixtures import gunicorn_env, start_gunicorn
+from tests.conftest import SandboxProcess, start_sandbox_process
 
 pytestmark = pytest.mark.django_db
 ORIGIN = "http://shop.example"
@@ -138,16 +137,7 @@ def test_the_api_answers_hostile_input_within_its_schema(fuzz_bff: BuiltCache) -
 @pytest.fixture(scope="module")
 def fuzz_server(redis_url: str, fuzz_sandbox: SandboxProcess) -> Iterator[str]:
     """The BFF under gunicorn (as deployed) on this module's sandbox, no rate limits."""
-    env = worker_env(
-        redis_url,
-        fuzz_sandbox,
-        FRONTEND_ORIGINS=ORIGIN,
-        RATE_LIMIT_PROXY="",
-        RATE_LIMIT_AUTH="",
-        DJANGO_DEBUG="false",
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
-    )
-    port, proc = start_gunicorn(env)
+    port, proc = start_gunicorn(gunicorn_env(redis_url, fuzz_sandbox, FRONTEND_ORIGINS=ORIGIN))
     yield f"http://127.0.0.1:{port}"
     embedded.stop(proc)
 
