@@ -169,7 +169,7 @@ def _replay_loop() -> None:
             log.debug("webhook spool: Redis not answering (%s), again in %s s", exc, delay)
             time.sleep(delay)
             continue
-        except Exception:
+        except Exception:  # the replay thread must outlive any one bad file or bug: log, go on
             log.exception("webhook spool: replay failed; again in 5 s")
             time.sleep(5)
             continue

@@ -201,7 +201,7 @@ class CircuitBreaker:
                     return
             try:
                 ok = self._probe()
-            except Exception:
+            except Exception:  # whatever the probe raises means "not yet"; the thread goes on
                 ok = False
             with self._lock:
                 if ok:
@@ -267,5 +267,5 @@ def _notify(name: str, state: State | None) -> None:
     for listener in list(_listeners):
         try:
             listener(name, state)
-        except Exception:
+        except Exception:  # a listener's bug must not break the breaker that called it
             log.exception("circuit breaker %s: a listener of %s failed", name, state)
