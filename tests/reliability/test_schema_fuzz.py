@@ -135,9 +135,25 @@ def test_the_api_answers_hostile_input_within_its_schema(fuzz_bff: BuiltCache) -
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(redis_url: str, fuzz_sandbox: SandboxProcess) -> Iterator[str]:
-    """The BFF under gunicorn (as deployed) on this module's sandbox, no rate limits."""
-    port, proc = start_gunicorn(gunicorn_env(redis_url, fuzz_sandbox, FRONTEND_ORIGINS=ORIGIN))
+def fuzz_server(
+    redis_url: str, fuzz_sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The BFF under gunicorn (as deployed) on this module's sandbox, no rate limits, with a
+    migrated database of its own (the staff API's Basic credentials are looked up there)."""
+    database = tmp_path_factory.mktemp("fuzz-db") / "db.sqlite3"
+    env = gunicorn_env(
+        redis_url, fuzz_sandbox, FRONTEND_ORIGINS=ORIGIN, DATABASE_URL=f"sqlite:///{database}"
+    )
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    port, proc = start_gunicorn(env)
     yield f"http://127.0.0.1:{port}"
     embedded.stop(proc)
 
