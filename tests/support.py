@@ -52,3 +52,7 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
                 return found
         return None
     return None if a == b else f"{path}: {a!r:.200} != {b!r:.200}"
+
+
+# The sandbox's fault switches all off (``PUT /sandbox/faults``), for tests that stall or break it.
+NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}

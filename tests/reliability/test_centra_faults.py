@@ -24,12 +24,11 @@ from storefront.circuit import CircuitBreaker
 from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
 from tests.checkout.fixtures import FRONTEND, call, sandbox_log, sandbox_log_clear, shopper
 from tests.conftest import SandboxProcess, start_sandbox_process
-from tests.support import wait_for
+from tests.support import NO_FAULTS, wait_for
 
 pytestmark = pytest.mark.django_db
 
 THRESHOLD = 3
-NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}
 
 
 @pytest.fixture(scope="module")

@@ -38,14 +38,13 @@ from tests.checkout.test_pages import (
     visible,
 )
 from tests.conftest import SandboxProcess
-from tests.support import wait_for
+from tests.support import NO_FAULTS, wait_for
 
 _proxy_settings = fixtures._proxy_settings
 own_sandbox = fixtures.own_sandbox
 use_own_sandbox = fixtures.use_own_sandbox
 
 TIMEOUTS_DB = 8  # this module's catalog cache
-NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}
 PRODUCT_PAGE = OWN + "/a-product-page"  # where the form was: the page's "try again"
 
 

@@ -23,9 +23,7 @@ from tests.checkout.fixtures import (
     shopper,
 )
 from tests.conftest import SandboxProcess, start_sandbox_process
-from tests.support import wait_for
-
-NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}
+from tests.support import NO_FAULTS, wait_for
 
 
 @pytest.fixture(scope="module")
