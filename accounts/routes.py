@@ -5,7 +5,7 @@ so those calls also wait for a payment result in flight like any selection chang
 from __future__ import annotations
 
 from checkout.routes import TEXT, body_of
-from storefront.proxy import Route, param
+from storefront.routes import Route, param
 
 # The HTML living standard's "valid e-mail address", which is what a browser's email field
 # accepts; "/", "+" and "%" may occur in the local part and are percent-encoded on the way out.

@@ -26,7 +26,8 @@ from checkout.routes import CHECKOUT_ROUTES
 from checkout.services import session_forward
 from checkout.session import find_route
 from storefront.centra import CentraClient
-from storefront.proxy import ProxyCall, ProxyResult, RouteMatch, SessionToken
+from storefront.proxy import ProxyCall, ProxyResult, SessionToken
+from storefront.routes import RouteMatch
 
 RESET_EMAIL = "password-reset-email/{email}"
 SELECTION_READ = find_route(CHECKOUT_ROUTES, "GET", "selection")

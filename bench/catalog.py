@@ -440,21 +440,21 @@ def django_for(env: dict[str, str]) -> Iterator[None]:
 def measure_inprocess(report: Report, bff: str, sizes: Sizes) -> None:
     from django.test import Client, RequestFactory
 
-    from catalog import services
+    from catalog import reads, shop_reads
 
     bodies = listing_bodies(bff)
     factory = RequestFactory()
     contexts = []
     for body in bodies:
         request = factory.post("/api/checkout/products", body, content_type="application/json")
-        contexts.append((services.visitor_context(request=request, params=body), body))
+        contexts.append((shop_reads.visitor_context(request=request, params=body), body))
     for ctx, body in contexts:  # warm: the process loads the index once
-        services.products_query(context=ctx, body=body)
+        reads.products_query(context=ctx, body=body)
     service_ms = []
     for i in range(sizes.inproc):
         ctx, body = contexts[i % len(contexts)]
         started = time.perf_counter()
-        answer = services.products_query(context=ctx, body=body)
+        answer = reads.products_query(context=ctx, body=body)
         service_ms.append((time.perf_counter() - started) * 1000)
         assert answer.cache == "HIT", answer.cache
     report.inproc_ms["listing: products_query service call"] = service_ms
@@ -634,7 +634,7 @@ def render(report: Report, history: list[str]) -> str:
         "",
         "The BFF sends no `Server-Timing` header, so the listing's server time is taken in the "
         "benchmark's own process against the same Redis: the service call "
-        "(`catalog.services.products_query`, context resolved beforehand) and the whole Django "
+        "(`catalog.reads.products_query`, context resolved beforehand) and the whole Django "
         "stack through `django.test.Client` (middleware, view, JSON; no socket, no gunicorn).",
         "",
         "| measured | n | p50 ms | p95 ms |",
@@ -768,28 +768,10 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             timeout=120,
         )
-        worker_log = open(workdir / "worker.log", "ab")  # noqa: SIM115 - the child owns it
         procs.add(
             "worker",
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "storefront",
-                    "worker",
-                    "--concurrency",
-                    str(sizes.markets),
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
+            embedded.start_worker(
+                env, log_path=workdir / "worker.log", cwd=ROOT, concurrency=sizes.markets
             ),
         )
         wait_until(lambda: b" ready." in (workdir / "worker.log").read_bytes(), 60, "worker ready")

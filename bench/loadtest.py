@@ -412,27 +412,15 @@ def main(argv: list[str] | None = None) -> int:
             timeout=120,
         )
         worker_log = workdir / "worker.log"
+        from storefront import embedded
+
         procs.add(
             "worker",
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "storefront",
-                    "worker",
-                    "--concurrency",
-                    "1",
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env={k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+            embedded.start_worker(
+                {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+                log_path=worker_log,
                 cwd=ROOT,
-                stdout=open(worker_log, "ab"),  # noqa: SIM115 - the child owns it
-                stderr=subprocess.STDOUT,
+                concurrency=1,
             ),
         )
         wait_until(lambda: b" ready." in worker_log.read_bytes(), 60, "worker ready")

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
 
-from catalog import jobs
+from catalog import job_records, jobs
 from storefront.centra import CentraError
 
 REFRESH_SECONDS = 2
@@ -46,7 +46,7 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
         error = f"Centra is unavailable, the market list could not be loaded ({e})."
     rows = [{**row, "percent": _progress_percent(row["job"])} for row in status["markets"]]
     active = bool(status["jobs"]) or any(
-        row["job"] and row["job"]["state"] in jobs.ACTIVE_STATES for row in rows
+        row["job"] and row["job"]["state"] in job_records.ACTIVE_STATES for row in rows
     )
     context = {
         **admin.site.each_context(request),

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import jobs
+from catalog import job_records, jobs
 from storefront.api import ApiError
 from storefront.schema import ErrorBody
 from storefront.stafflogin import StaffBasicAuthentication
@@ -87,7 +87,7 @@ class JobView(StaffApiView):
     @extend_schema(responses={200: dict, 404: ErrorBody, **AUTH_ERRORS})
     def get(self, request: Request, job_id: str) -> Response:
         """One job's state and progress (pages done / total)."""
-        job = jobs.job_get(job_id=job_id)
+        job = job_records.job_get(job_id=job_id)
         if job is None:
             raise ApiError(404, {"job": "not found"})
-        return Response(jobs.job_json(job))
+        return Response(job_records.job_json(job))

@@ -7,14 +7,13 @@ language, and the shop set-up. Never one request per product.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from django.conf import settings
 
-from catalog.documents import ALL_PRICELISTS, ShopMeta
+from catalog.prices import ALL_PRICELISTS
+from catalog.shop_meta import ShopMeta
 from storefront.centra import CentraClient, CentraUnavailable
-
-JsonDict = dict[str, Any]
+from storefront.jsonio import JsonDict
 
 
 def _list(data: JsonDict, key: str, what: str) -> list[JsonDict]:

@@ -107,7 +107,7 @@ PROCESSING_SINCE = PREFIX + ":processing-since"
 # its pool process died) takes over at once; a lock whose holder vanished otherwise lapses
 # after the flush task's hard time limit, which no live holder can outlast.
 FLUSHING = PREFIX + ":flushing"
-FLUSH_LOCK_MS = 300_000  # webhook_tasks.flush_invalidations' time_limit
+FLUSH_LOCK_MS = 300_000  # tasks.flush_invalidations' time_limit
 LOCAL_OWNER = "local"  # callers outside a task (tests, tools)
 
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from catalog.documents import ALL_PRICELISTS, NULL_PRICE, unpack_price
-from catalog.query import Snapshot
+from catalog.prices import ALL_PRICELISTS, NULL_PRICE, unpack_price
+from catalog.snapshot import Snapshot
+from storefront.jsonio import JsonDict
 
-JsonDict = dict[str, Any]
 SEEDS_RELATED_KEYS = ("product", "relation", "media")
 
 
@@ -34,18 +34,19 @@ def _dumps(value: Any) -> str:
 
 
 def price_fields(snap: Snapshot, o: int, pricelist: str) -> JsonDict:
-    packed = snap.rec_at[o]["p"][snap.pricelist_index[pricelist]]
-    if not packed:
+    packed = snap.rec_at[o].price(snap.pricelist_index[pricelist])
+    if packed is None:
         return dict(NULL_PRICE)
     return unpack_price(packed, snap.meta.currency_formats.get(pricelist, {}))
 
 
 def all_prices(snap: Snapshot, o: int) -> JsonDict:
     formats = snap.meta.currency_formats
+    rec = snap.rec_at[o]
     return {
         pl: unpack_price(packed, formats.get(pl, {}))
-        for pl, packed in zip(snap.meta.pricelists, snap.rec_at[o]["p"], strict=True)
-        if packed
+        for i, pl in enumerate(snap.meta.pricelists)
+        if (packed := rec.price(i)) is not None
     }
 
 
@@ -66,7 +67,7 @@ def media_text(snap: Snapshot, o: int) -> str:
     key = (o, "media")
     text = snap.text_cache.get(key)
     if text is None:
-        text = _dumps(snap.rec_at[o].get("m"))
+        text = _dumps(snap.rec_at[o].media)
         snap.text_cache[key] = text
     return text
 

@@ -29,21 +29,16 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from catalog import fetch, store
-from catalog.documents import (
-    ProductDoc,
-    ShopMeta,
-    merge_product,
-    report_problems,
-    standard_relations,
-)
+from catalog import centra_state, fetch, store, store_writes
+from catalog.documents import ProductDoc, merge_product, report_problems, standard_relations
 from catalog.metrics import REBUILD_PAGES, REBUILD_SECONDS, REBUILDS_REFUSED
+from catalog.shop_meta import ShopMeta
 from catalog.store import GenerationMeta
 from storefront.centra import CentraClient, CentraUnavailable, get_client
+from storefront.jsonio import JsonDict
 from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
-JsonDict = dict[str, Any]
 # Page requests in flight while the previous page is merged and written: one keeps Centra
 # busy through our processing. More only queue up at Centra (several markets are rebuilt at
 # once by separate workers) and stretch each request towards the read timeout.
@@ -94,17 +89,17 @@ def refresh_shop_meta(
     try:
         shop = fetch.fetch_shop_meta(client=client)
     except CentraUnavailable:
-        store.mark_upstream(r=r, ok=False)
+        centra_state.mark_upstream(r=r, ok=False)
         raise
-    store.save_shop_meta(r=r, shop=shop)
-    store.mark_upstream(r=r, ok=True)
+    centra_state.save_shop_meta(r=r, shop=shop)
+    centra_state.mark_upstream(r=r, ok=True)
     return shop
 
 
 def shop_meta(*, client: CentraClient | None = None, r: redis.Redis | None = None) -> ShopMeta:
     """The stored shop set-up, fetched from Centra the first time."""
     r = r or get_redis()
-    shop = store.load_shop_meta(r=r)
+    shop = centra_state.load_shop_meta(r=r)
     return shop if shop is not None else refresh_shop_meta(client=client, r=r)
 
 
@@ -159,139 +154,31 @@ def rebuild_market(
     started = time.monotonic()
     generation: int | None = None
     try:
-        shop = refresh_shop_meta(client=client, r=r)
-        if not shop.has_market(market):
-            raise UnknownMarket(market)
-        languages = shop.language_codes
-        if not languages:
-            raise CatalogMismatch("Centra lists no languages")
-        meta = GenerationMeta(
-            languages=languages,
-            pricelists=shop.pricelist_ids,
-            currency_formats=shop.currency_formats(),
-        )
+        meta = _generation_meta(refresh_shop_meta(client=client, r=r), market)
         ttl = max(60, int(settings.CATALOG_REBUILD_LOCK_SECONDS))
-        generation = store.begin_generation(r=r, market=market, meta=meta, ttl=ttl)
-
-        limit = max(1, int(settings.CATALOG_PAGE_SIZE))
-        payloads: dict[str, dict[str, JsonDict]] = {}  # product id -> language -> payload
-        relations: dict[str, list[str]] = {}
-        seen: dict[str, set[str]] = {lang: set() for lang in languages}
-        expected: int | None = None
-        merged = 0
-        placed: set[str] = set()  # the categories products are in
-        batch: list[ProductDoc] = []
-        pages = _pages(client=client, market=market, languages=languages, limit=limit)
-        for pages_done, (language, data, pages_total) in enumerate(pages, start=1):
-            count = int(data["productCount"])
-            if expected is None:
-                expected = count
-            elif count != expected:
-                raise CatalogMismatch(
-                    f"market {market} {language}: productCount went {expected} -> {count}"
-                )
-            if language not in meta.facets:
-                meta.facets[language], keys = _facet_catalog(data)
-                for name, order in keys.items():
-                    meta.facet_keys.setdefault(name, order)
-            if not meta.related_keys and language != languages[0]:
-                meta.related_keys = small_related_keys(data["products"])
-            for product in data["products"]:
-                pid = str(product.get("product"))
-                if pid in seen[language]:
-                    raise CatalogMismatch(f"market {market} {language}: {pid} twice")
-                seen[language].add(pid)
-                if language == languages[0]:
-                    relations[pid] = standard_relations(product)
-                    if not meta.keys:
-                        meta.keys = list(product)
-                have = payloads.setdefault(pid, {})
-                have[language] = product
-                if len(have) == len(languages):
-                    # Complete: merge and write it now, while the next pages are fetched.
-                    ordered = {lang: have[lang] for lang in languages}
-                    del payloads[pid]
-                    doc = merge_product(
-                        ordered,
-                        pricelists=meta.pricelists,
-                        currency_formats=meta.currency_formats,
-                        standard_related=relations.pop(pid, None),
-                        learn_formats=True,
-                    )
-                    report_problems(doc, market=market)
-                    placed.update(doc.rec["c"])
-                    batch.append(doc)
-                    merged += 1
-            if len(batch) >= store.WRITE_BATCH:
-                store.write_products(
-                    r=r, market=market, generation=generation, products=batch, ttl=ttl
-                )
-                batch = []
-            REBUILD_PAGES.labels(market=market).inc()
-            if progress is not None:
-                progress(pages_done, max(pages_total, pages_done))
-        store.write_products(r=r, market=market, generation=generation, products=batch, ttl=ttl)
-        for language in languages:
-            if len(seen[language]) != expected:
-                raise CatalogMismatch(
-                    f"market {market} {language}: {len(seen[language])} products, "
-                    f"Centra says {expected}"
-                )
-        if payloads:
-            raise CatalogMismatch(
-                f"market {market}: {len(payloads)} products not in every language"
-            )
-
-        category_count: int | None = None
-        for language in languages:
-            categories = fetch.fetch_categories(client=client, market=market, language=language)
-            if category_count is None:
-                category_count = len(categories)
-            elif len(categories) != category_count:
-                raise CatalogMismatch(f"market {market}: categories differ by language")
-            meta.categories[language] = categories
-        if not meta.related_keys and merged:
-            meta.related_keys = _learn_related_keys(
-                client=client, market=market, language=languages[0], limit=limit
-            )
+        generation = store_writes.begin_generation(r=r, market=market, meta=meta, ttl=ttl)
+        build = _Build(market=market, meta=meta, client=client, r=r, generation=generation, ttl=ttl)
+        build.fetch_products(progress)
+        category_count = build.fetch_categories()
         _refuse_broken(
             r=r,
             market=market,
-            products=merged,
-            categories=meta.categories[languages[0]],
-            placed=placed,
+            products=build.merged,
+            categories=meta.categories[meta.languages[0]],
+            placed=build.placed,
         )
-
-        seconds = time.monotonic() - started
-        info = {
-            "products": merged,
-            "categories": category_count or 0,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "build_seconds": round(seconds, 3),
-        }
-        store.finish_generation(
-            r=r, market=market, generation=generation, meta=meta, info=info, ttl=ttl
-        )
-        # Single-product writes during the build change the count legitimately; without them
-        # what Redis holds must be exactly what was fetched.
-        if not r.exists(store.gen_key(market, generation, "changes")):
-            stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
-            if stored != merged:
-                raise CatalogMismatch(f"market {market}: stored {stored} of {merged}")
-        store.publish_generation(
-            r=r, market=market, generation=generation, grace_seconds=settings.CATALOG_GRACE_SECONDS
-        )
+        build.finish(category_count, seconds=time.monotonic() - started)
         seconds = time.monotonic() - started
         REBUILD_SECONDS.labels(market=market, outcome="ok").observe(seconds)
         log.info(
             "catalog: market %s generation %s live, %s products in %.1fs",
-            market, generation, merged, seconds,
+            market, generation, build.merged, seconds,
         )  # fmt: skip
         return RebuildResult(
             market=market,
             generation=generation,
-            products=merged,
-            categories=category_count or 0,
+            products=build.merged,
+            categories=category_count,
             seconds=seconds,
         )
     except BaseException as exc:
@@ -301,6 +188,173 @@ def rebuild_market(
         if generation is not None:
             _discard(r, market, generation)
         raise
+
+
+def _generation_meta(shop: ShopMeta, market: str) -> GenerationMeta:
+    """A new generation's meta as far as the shop set-up tells it (the rest is learned from
+    the pages)."""
+    if not shop.has_market(market):
+        raise UnknownMarket(market)
+    if not shop.language_codes:
+        raise CatalogMismatch("Centra lists no languages")
+    return GenerationMeta(
+        languages=shop.language_codes,
+        pricelists=shop.pricelist_ids,
+        currency_formats=shop.currency_formats(),
+    )
+
+
+class _Build:
+    """One rebuild's state while its pages come in: products waiting for their other
+    languages, what was seen per language, and the batch not written yet."""
+
+    def __init__(
+        self,
+        *,
+        market: str,
+        meta: GenerationMeta,
+        client: CentraClient,
+        r: redis.Redis,
+        generation: int,
+        ttl: int,
+    ) -> None:
+        self.market = market
+        self.meta = meta
+        self.languages = meta.languages
+        self.client = client
+        self.r = r
+        self.generation = generation
+        self.ttl = ttl
+        self.limit = max(1, int(settings.CATALOG_PAGE_SIZE))
+        self.payloads: dict[str, dict[str, JsonDict]] = {}  # product id -> language -> payload
+        self.relations: dict[str, list[str]] = {}
+        self.seen: dict[str, set[str]] = {lang: set() for lang in self.languages}
+        self.expected: int | None = None
+        self.merged = 0
+        self.placed: set[str] = set()  # the categories products are in
+        self.batch: list[ProductDoc] = []
+
+    def fetch_products(self, progress: Callable[[int, int], None] | None) -> None:
+        """Every page in every language, merged and written as products complete; then check
+        that every language had every product Centra counted."""
+        pages = _pages(
+            client=self.client, market=self.market, languages=self.languages, limit=self.limit
+        )
+        for pages_done, (language, data, pages_total) in enumerate(pages, start=1):
+            self._take_page(language, data)
+            if len(self.batch) >= store_writes.WRITE_BATCH:
+                self._write_batch()
+            REBUILD_PAGES.labels(market=self.market).inc()
+            if progress is not None:
+                progress(pages_done, max(pages_total, pages_done))
+        self._write_batch()
+        for language in self.languages:
+            if len(self.seen[language]) != self.expected:
+                raise CatalogMismatch(
+                    f"market {self.market} {language}: {len(self.seen[language])} products, "
+                    f"Centra says {self.expected}"
+                )
+        if self.payloads:
+            raise CatalogMismatch(
+                f"market {self.market}: {len(self.payloads)} products not in every language"
+            )
+
+    def _take_page(self, language: str, data: JsonDict) -> None:
+        count = int(data["productCount"])
+        if self.expected is None:
+            self.expected = count
+        elif count != self.expected:
+            raise CatalogMismatch(
+                f"market {self.market} {language}: productCount went {self.expected} -> {count}"
+            )
+        meta = self.meta
+        if language not in meta.facets:
+            meta.facets[language], keys = _facet_catalog(data)
+            for name, order in keys.items():
+                meta.facet_keys.setdefault(name, order)
+        if not meta.related_keys and language != self.languages[0]:
+            meta.related_keys = small_related_keys(data["products"])
+        for product in data["products"]:
+            self._take_product(language, product)
+
+    def _take_product(self, language: str, product: JsonDict) -> None:
+        pid = str(product.get("product"))
+        if pid in self.seen[language]:
+            raise CatalogMismatch(f"market {self.market} {language}: {pid} twice")
+        self.seen[language].add(pid)
+        if language == self.languages[0]:
+            self.relations[pid] = standard_relations(product)
+            if not self.meta.keys:
+                self.meta.keys = list(product)
+        have = self.payloads.setdefault(pid, {})
+        have[language] = product
+        if len(have) < len(self.languages):
+            return
+        # Complete: merge and write it now, while the next pages are fetched.
+        del self.payloads[pid]
+        doc = merge_product(
+            {lang: have[lang] for lang in self.languages},
+            pricelists=self.meta.pricelists,
+            currency_formats=self.meta.currency_formats,
+            standard_related=self.relations.pop(pid, None),
+            learn_formats=True,
+        )
+        report_problems(doc, market=self.market)
+        self.placed.update(doc.rec.category_positions)
+        self.batch.append(doc)
+        self.merged += 1
+
+    def _write_batch(self) -> None:
+        store_writes.write_products(
+            r=self.r,
+            market=self.market,
+            generation=self.generation,
+            products=self.batch,
+            ttl=self.ttl,
+        )
+        self.batch = []
+
+    def fetch_categories(self) -> int:
+        """The category tree per language (the same size in each); and, when no page showed
+        it, the shape of a small related product. Returns how many categories there are."""
+        category_count: int | None = None
+        for language in self.languages:
+            categories = fetch.fetch_categories(
+                client=self.client, market=self.market, language=language
+            )
+            if category_count is None:
+                category_count = len(categories)
+            elif len(categories) != category_count:
+                raise CatalogMismatch(f"market {self.market}: categories differ by language")
+            self.meta.categories[language] = categories
+        if not self.meta.related_keys and self.merged:
+            self.meta.related_keys = _learn_related_keys(
+                client=self.client, market=self.market, language=self.languages[0],
+                limit=self.limit,
+            )  # fmt: skip
+        return category_count or 0
+
+    def finish(self, category_count: int, *, seconds: float) -> None:
+        """Write the final meta and info, check what Redis holds, and publish."""
+        market, generation, r = self.market, self.generation, self.r
+        info = {
+            "products": self.merged,
+            "categories": category_count,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(seconds, 3),
+        }
+        store_writes.finish_generation(
+            r=r, market=market, generation=generation, meta=self.meta, info=info, ttl=self.ttl
+        )
+        # Single-product writes during the build change the count legitimately; without them
+        # what Redis holds must be exactly what was fetched.
+        if not r.exists(store.gen_key(market, generation, "changes")):
+            stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
+            if stored != self.merged:
+                raise CatalogMismatch(f"market {market}: stored {stored} of {self.merged}")
+        store_writes.publish_generation(
+            r=r, market=market, generation=generation, grace_seconds=settings.CATALOG_GRACE_SECONDS
+        )
 
 
 def _learn_related_keys(
@@ -403,14 +457,14 @@ def _pages(
 
 def _mark_down(r: redis.Redis) -> None:
     try:
-        store.mark_upstream(r=r, ok=False)
+        centra_state.mark_upstream(r=r, ok=False)
     except redis.RedisError:
         log.warning("catalog: could not record Centra as unreachable", exc_info=True)
 
 
 def _discard(r: redis.Redis, market: str, generation: int) -> None:
     try:
-        store.discard_generation(r=r, market=market, generation=generation)
+        store_writes.discard_generation(r=r, market=market, generation=generation)
     except redis.RedisError:
         # The keys expire on their own (they never lost their TTL).
         log.warning("catalog: could not drop generation %s of %s", generation, market)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import redis
 from prometheus_client import Histogram
 
-from catalog import fetch, store
+from catalog import fetch, job_records, jobs, store, store_writes
 from catalog.documents import ProductDoc, merge_product, report_problems, standard_relations
 from catalog.rebuild import market_ids, refresh_shop_meta
 from storefront.centra import CentraClient, get_client
@@ -117,8 +117,10 @@ def refresh_products(
                     reported.add(pid)
                     report_problems(doc, market=market)
                 docs.append(doc)
-            store.upsert_products(r=r, market=market, generation=generation, docs=docs)
-            store.remove_products(r=r, market=market, generation=generation, product_ids=gone)
+            store_writes.upsert_products(r=r, market=market, generation=generation, docs=docs)
+            store_writes.remove_products(
+                r=r, market=market, generation=generation, product_ids=gone
+            )
         written += sum(
             1 for pid, per in payloads.items() if pid in chunk and len(per) == len(languages)
         )
@@ -170,13 +172,10 @@ def request_fresh_rebuild(*, market: str, r: redis.Redis) -> bool:
     """Make sure a rebuild of ``market`` that STARTS after now is on its way. A queued job
     will do (it fetches when it starts); a running one fetched before the event, so the caller
     must ask again once it is over. True when a fresh rebuild is on its way."""
-    # Imported here: jobs -> tasks -> this module would otherwise be a cycle.
-    from catalog import jobs
-
     job_id, created = jobs.enqueue_rebuild(market=market, reason="webhook", r=r)
     if created:
         return True
-    job = jobs.job_get(job_id=job_id, r=r)
+    job = job_records.job_get(job_id=job_id, r=r)
     return job is None or job.state == "queued"
 
 

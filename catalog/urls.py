@@ -1,10 +1,13 @@
-"""Catalog reads under /api/checkout/, answered from the cache (before the checkout proxy)."""
+"""Catalog reads under /api/checkout/, answered from the cache (before the checkout proxy), and
+the webhook receiver that keeps the cache current."""
 
 from django.urls import URLPattern, URLResolver, path
 
 from catalog import views
+from catalog.webhooks import centra_webhook
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("webhooks/centra", centra_webhook, name="centra-webhook"),
     path("api/checkout/products", views.products, name="catalog-products"),
     path("api/checkout/products/<str:product_id>", views.product, name="catalog-product"),
     path("api/checkout/uri", views.uri, name="catalog-uri"),

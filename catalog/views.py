@@ -21,15 +21,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog import services
-from catalog.services import MISS, CatalogAnswer
+from catalog import reads, shop_reads
+from catalog.answers import MISS, CatalogAnswer, cache_state
 from storefront.api import ApiError, exception_handler
+from storefront.bodies import request_body
 from storefront.centra import CentraError
 from storefront.context import VisitorContext, is_trusted
-from storefront.jsonio import JsonTooDeep, parse_json
+from storefront.jsonio import JsonDict, JsonTooDeep, parse_json
 from storefront.redis_client import get_redis
 
-JsonDict = dict[str, Any]
 View = Callable[..., CatalogAnswer]
 
 
@@ -46,7 +46,7 @@ def _render(request: HttpRequest, body: Any, status: int, cache: str) -> HttpRes
 def _error_cache_state(exc: Exception) -> str:
     if isinstance(exc, CentraError | redis.RedisError):
         return MISS
-    return services.cache_state(get_redis())
+    return cache_state(get_redis())
 
 
 def _mapped(exc: Exception, request: HttpRequest) -> tuple[Any, int] | None:
@@ -108,16 +108,7 @@ def json_body(request: HttpRequest) -> JsonDict:
     (:func:`storefront.jsonio.parse_json`: too deep a nesting is a 400, never a
     ``RecursionError``). Oversize bodies are refused before they are read (a catalog query is
     a few hundred bytes)."""
-    limit = settings.CATALOG_MAX_BODY_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ApiError(400, {"body": "bad Content-Length"}) from None
-    if declared > limit:
-        raise ApiError(413, {"body": "too large"})
-    raw = request.read(limit + 1)
-    if len(raw) > limit:
-        raise ApiError(413, {"body": "too large"})
+    raw = request_body(request, limit=settings.CATALOG_MAX_BODY_BYTES)
     if not raw.strip(JSON_WHITESPACE):
         return {}
     try:
@@ -148,7 +139,7 @@ def query_params(request: HttpRequest) -> JsonDict:
 
 
 def _context(request: HttpRequest, params: JsonDict) -> VisitorContext:
-    context = services.visitor_context(request=request, params=params)
+    context = shop_reads.visitor_context(request=request, params=params)
     request.catalog_token = context.token  # type: ignore[attr-defined]
     return context
 
@@ -157,45 +148,45 @@ def _context(request: HttpRequest, params: JsonDict) -> VisitorContext:
 def products(request: HttpRequest) -> CatalogAnswer:
     is_trusted(request)  # a wrong API key is a 401 before anything else
     body = json_body(request)
-    return services.products_query(context=_context(request, body), body=body)
+    return reads.products_query(context=_context(request, body), body=body)
 
 
 @catalog_endpoint("GET")
 def product(request: HttpRequest, product_id: str) -> CatalogAnswer:
     params = query_params(request)
     context = _context(request, params)
-    return services.product_get(context=context, product_id=product_id, params=params)
+    return reads.product_get(context=context, product_id=product_id, params=params)
 
 
 @catalog_endpoint("POST")
 def uri(request: HttpRequest) -> CatalogAnswer:
     is_trusted(request)
     body = json_body(request)
-    return services.uri_resolve(context=_context(request, body), body=body)
+    return reads.uri_resolve(context=_context(request, body), body=body)
 
 
 @catalog_endpoint("GET", "POST")
 def categories(request: HttpRequest) -> CatalogAnswer:
     is_trusted(request)
     params = json_body(request) if request.method == "POST" else query_params(request)
-    return services.categories_list(context=_context(request, params))
+    return reads.categories_list(context=_context(request, params))
 
 
 @catalog_endpoint("GET")
 def countries(request: HttpRequest) -> CatalogAnswer:
-    return services.countries_list(context=_context(request, {}))
+    return shop_reads.countries_list(context=_context(request, {}))
 
 
 @catalog_endpoint("GET")
 def languages(request: HttpRequest) -> CatalogAnswer:
-    return services.languages_list(context=_context(request, {}))
+    return shop_reads.languages_list(context=_context(request, {}))
 
 
 @catalog_endpoint("GET")
 def markets(request: HttpRequest) -> CatalogAnswer:
-    return services.markets_list(context=_context(request, {}))
+    return shop_reads.markets_list(context=_context(request, {}))
 
 
 @catalog_endpoint("GET")
 def pricelists(request: HttpRequest) -> CatalogAnswer:
-    return services.pricelists_list(context=_context(request, {}))
+    return shop_reads.pricelists_list(context=_context(request, {}))

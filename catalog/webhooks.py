@@ -29,6 +29,8 @@ from kombu.exceptions import OperationalError
 from prometheus_client import Counter
 
 from catalog import invalidation, spool
+from storefront.api import ApiError
+from storefront.bodies import request_body
 from storefront.jsonio import JsonTooDeep, parse_json
 from storefront.redis_client import get_redis
 
@@ -165,16 +167,10 @@ def _error(e: WebhookError) -> JsonResponse:
 @csrf_exempt  # Centra cannot send a CSRF token; the signature authenticates the call instead.
 @require_POST
 def centra_webhook(request: HttpRequest) -> JsonResponse:
-    limit = settings.WEBHOOK_MAX_BYTES
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit:
-        return _error(WebhookError(413, "body", "too large"))
-    raw = request.read(limit + 1)
-    if len(raw) > limit:
-        return _error(WebhookError(413, "body", "too large"))
+        raw = request_body(request, limit=settings.WEBHOOK_MAX_BYTES)
+    except ApiError as e:
+        return _error(WebhookError(e.status_code, "body", str(e.errors.get("body", "refused"))))
     try:
         sig = verify_signature(
             request.headers.get("X-Centra-Signature"),

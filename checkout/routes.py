@@ -4,9 +4,8 @@ from the cache by ``catalog``; account calls are ``accounts.routes``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from storefront.proxy import Param, Route, param
+from storefront.jsonio import JsonDict
+from storefront.routes import Param, Route, param
 
 # Centra's item ids are "<product>-<size>" ids, e.g. 1313-19728.
 ITEM = param(r"[0-9]{1,12}-[0-9]{1,12}", "must look like 1313-19728")
@@ -39,7 +38,6 @@ VOUCHER = param(
     ),
 )
 
-JsonDict = dict[str, Any]
 # Centra's request bodies, as Centra checks them (its 400 when a key is missing or of another
 # type): stated in the OpenAPI schema, judged by Centra (Route.centra_body).
 TEXT: JsonDict = {"type": "string", "pattern": r"\S"}  # Centra trims; blank is "required"

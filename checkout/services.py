@@ -25,18 +25,18 @@ from django.conf import settings
 from redis.exceptions import LockError
 
 from checkout.shapes import cart_count
-from storefront.api import ApiError
+from storefront.api import ApiError, ProxyError
 from storefront.centra import (
     CentraClient,
     CentraRejected,
     CentraTimeout,
     CentraUnavailable,
-    JsonDict,
     build_path,
     get_client,
 )
+from storefront.jsonio import JsonDict
 from storefront.locations import remember_location
-from storefront.proxy import ProxyCall, ProxyError, ProxyResult
+from storefront.proxy import ProxyCall, ProxyResult
 from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def session_for_nonce(
     redis_client: redis.Redis | None = None,
 ) -> str | None:
     """The one Centra session of a browser's first visit, named by the nonce cookie that
-    browser was given (``checkout.pages.cart_add``): the first request with the nonce starts
+    browser was given (``shop.frame.cart_add``): the first request with the nonce starts
     the session, every other one with the same nonce waits for it and gets the same token.
 
     Without this, two requests of one browser that both arrive without a session (a double

@@ -32,37 +32,29 @@ from checkout.routes import CHECKOUT_ROUTES
 from checkout.services import FIRST_SESSION_SECONDS, session_for_nonce, session_forward
 from checkout.shapes import session_country, session_language
 from storefront.api import ApiError
-from storefront.centra import CentraTimeout, CentraUnavailable, JsonDict, build_path
-from storefront.context import TOKEN_PATTERN
-from storefront.proxy import (
-    ProxyCall,
-    Route,
-    RouteMatch,
-    SessionToken,
-    forward_headers,
-    rate_limit_check,
+from storefront.centra import CentraTimeout, CentraUnavailable, build_path
+from storefront.cookies import (
+    TOKEN_PATTERN,
+    delete_cookie,
     set_cart_count_cookie,
+    set_cookie,
     set_token_cookie,
+    token_cookie,
 )
+from storefront.jsonio import JsonDict
+from storefront.proxy import ProxyCall, SessionToken, forward_headers, rate_limit_check
+from storefront.routes import Route, RouteMatch
 
 log = logging.getLogger(__name__)
 
 
-# A first visit's nonce (``checkout.pages.cart_add``): names the one session its requests share.
+# A first visit's nonce (``shop.frame.cart_add``): names the one session its requests share.
 BAG_NONCE_COOKIE = "bag_nonce"
 NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def set_nonce_cookie(response: HttpResponseBase, nonce: str) -> None:
-    response.set_cookie(
-        BAG_NONCE_COOKIE,
-        nonce,
-        max_age=FIRST_SESSION_SECONDS,
-        path="/",
-        secure=settings.CHECKOUT_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
+    set_cookie(response, BAG_NONCE_COOKIE, nonce, max_age=FIRST_SESSION_SECONDS)
 
 
 class SessionUnavailable(Exception):
@@ -80,7 +72,7 @@ READ_ONLY_POSTS = frozenset({"orders", "address-search"})
 class OutcomeUnknown(SessionUnavailable):
     """A change was sent to Centra and no answer came in time (:class:`CentraTimeout`): it may
     have happened, or may still happen. The page re-reads the selection and tells the shopper
-    (:func:`checkout.pages.uncertain_page`); nothing sends the change again on its own."""
+    (:func:`shop.frame.uncertain_page`); nothing sends the change again on its own."""
 
     def __init__(
         self, method: str, template: str, params: Mapping[str, str], body: JsonDict | None
@@ -173,9 +165,8 @@ class ShopperSession:
         self.request = request
         # The page's context country: what a session started here is created for.
         self.country = country
-        cookie = request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
         # Pages are browsers: the cookie is the only token source (never a header).
-        self.token: str | None = cookie if cookie and TOKEN_PATTERN.fullmatch(cookie) else None
+        self.token: str | None = token_cookie(request)
         self._cookie_token = self.token
         nonce = request.COOKIES.get(BAG_NONCE_COOKIE, "")
         # A first visit's nonce (see services.session_for_nonce); only without a session.
@@ -265,7 +256,7 @@ class ShopperSession:
         if self.token and self.token != self._cookie_token:
             set_token_cookie(response, self.token)
             if self.nonce:
-                response.delete_cookie(BAG_NONCE_COOKIE, path="/", samesite="Lax")
+                delete_cookie(response, BAG_NONCE_COOKIE)
         if self.cart_count is not None:
             set_cart_count_cookie(response, self.cart_count)
         return response
@@ -313,7 +304,7 @@ def _language_follows(
 def follow_visitor_choice(
     request: HttpRequest, response: HttpResponseBase, *, country: str, language: str | None
 ) -> None:
-    """For the country/language picker (``catalog.pages.choose_context``): when the
+    """For the country/language picker (``shop.catalog_views.choose_context``): when the
     visitor already has a Centra session, move it to the new country and language at once,
     so the bag count in the header is right on the next page (Centra drops lines that cannot
     be bought in the new country) and the selection answers in the chosen language.

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storefront.centra import JsonDict
+from storefront.jsonio import JsonDict
 from storefront.locations import read_location
 
 

@@ -24,7 +24,8 @@ from sandbox.customers import (
     ship,
 )
 from sandbox.http import HttpError, Request, field_bool, field_int, field_str, route
-from sandbox.selection import Context, products_json
+from sandbox.selection import Context
+from sandbox.selection_json import products_json
 from sandbox.state import Shop
 
 API = "/api/checkout"

@@ -1,242 +1,48 @@
-"""The sandbox's product catalog: data model, accessors and the JSON projections of Centra.
+"""The sandbox's product catalog: the :class:`Catalog` with its accessors and the JSON
+projections of Centra (products, categories, related products).
 
 Everything is kept in plain dicts keyed by id and is mutable in place (an edit API changes
 prices, stock, names, categories and adds or deactivates products). Nothing derived is
 stored: every projection (product JSON, variant groups, facets) is computed on request from
 the current data, so an edit can never leave a stale copy behind.
 
-The generator lives in :mod:`sandbox.generator`; :func:`generate_catalog` is re-exported here.
+The data classes are in :mod:`sandbox.catalog_model`; the generator lives in
+:mod:`sandbox.generator`.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+from sandbox.catalog_model import (
+    ALL_MARKETS,
+    ALL_PRICELISTS,
+    MAIN_LANGUAGE,
+    STOCK_LIMITED,
+    Brand,
+    Category,
+    Collection,
+    Country,
+    Item,
+    Language,
+    Market,
+    Price,
+    Pricelist,
+    Product,
+    localized,
+    product_sort_key,
+)
+from sandbox.formatting import as_number, format_amount, to_html
 
 if TYPE_CHECKING:
-    from sandbox.config import SandboxConfig
-    from sandbox.dialect import Shapes
-
-MAIN_LANGUAGE = "en"  # Centra's main language: used when a translation is missing
-ALL_PRICELISTS = "all"
-ALL_MARKETS = "all"  # server-side, today's Centra only: every market at once
-
-# How an item's stock works. A "limited" item sells what it has; an "infinite" one is always
-# purchasable (Centra's stock setting for made-to-order goods); a "preorder" one is
-# purchasable without stock (its quantity only says what is already there).
-STOCK_LIMITED = "limited"
-STOCK_INFINITE = "infinite"
-STOCK_PREORDER = "preorder"
-FEW_UNITS = 2  # at most this many units in stock: Centra's "few"
-
-
-# -- shop set-up -----------------------------------------------------------------------------
-
-
-@dataclass
-class Market:
-    id: str
-    name: str
-    countries: list[str]
-
-
-@dataclass
-class Pricelist:
-    id: str
-    name: str
-    currency: str
-    # Centra's currencyFormat: currency, name, prefix, suffix, decimalPoint, decimalDigits
-    # (a string, as Centra sends it), thousandsSeparator, uri.
-    currency_format: dict[str, str]
-    countries: list[str]
-
-
-@dataclass
-class Language:
-    code: str
-    name: str
-
-
-@dataclass
-class Country:
-    code: str
-    name: str
-    eu: bool
-    language: str  # the country's default language
-    states: dict[str, str]  # state code -> name; empty for countries without states
-    ship_to: bool
-    market: str  # the default market for visitors from this country
-    pricelist: str  # the default pricelist for visitors from this country
-
-
-# -- catalog ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Category:
-    id: str
-    parent: str | None  # inCategory
-    names: dict[str, str]  # language -> this level's own name (the path is built on request)
-    slug: str  # this level's own uri segment
-
-
-@dataclass
-class Brand:
-    id: str
-    name: str
-    uri: str
-
-
-@dataclass
-class Collection:
-    id: str
-    name: str
-    uri: str
-
-
-@dataclass
-class Swatch:
-    desc: str
-    hex: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"desc": self.desc, "hex": self.hex}
-
-
-@dataclass
-class Item:
-    id: str  # "<product>-<serial>", e.g. "1001-10001"
-    name: str  # "M", "W30/L32", "onesize"
-    x: int  # itemTableX
-    y: int  # itemTableY
-    ean: str
-    sku: str
-    stock: dict[str, int] = field(default_factory=dict)  # market id -> quantity
-    policy: str = STOCK_LIMITED  # STOCK_LIMITED, STOCK_INFINITE or STOCK_PREORDER
-
-
-@dataclass
-class Price:
-    amount: float  # after discount
-    before_discount: float
-    discount_percent: int
-    show_as_on_sale: bool
-    show_as_new: bool
-
-
-@dataclass
-class ProductText:
-    """The translatable fields of a product in one language."""
-
-    name: str
-    variant_name: str
-    excerpt: str
-    description: str  # plain text; paragraphs separated by a blank line
-    meta_title: str
-    meta_description: str
-    meta_keywords: str
-
-
-@dataclass
-class Product:
-    id: str  # Centra's display id ("product" in the API)
-    centra_product: str  # shared by the colour variants of one style
-    centra_variant: str
-    uri: str
-    sku: str
-    product_sku: str
-    brand: str
-    collection: str | None
-    texts: dict[str, ProductText]  # language -> text; MAIN_LANGUAGE always present
-    country_origin: str
-    category: str  # the product's own (canonical) category, a leaf
-    # category id -> position for categoryItemSort. The product is placed explicitly in its
-    # leaf AND every ancestor (and in sale categories), as Centra's example product 3 is.
-    categories: dict[str, int]
-    markets: set[str]
-    prices: dict[str, Price]  # pricelist id -> price; a missing pricelist means price null
-    item_table_x: list[str]
-    item_table_y: list[str]
-    divider: str
-    items: list[Item]
-    media: list[str]  # image names, served as {base_url}/images/<name>.svg
-    swatch: Swatch | None
-    related: list[str]  # product ids of "standard" relations (variants are derived)
-    created_at: str  # "YYYY-MM-DD HH:MM:SS"
-    modified_at: str
-    active: bool = True
-    item_quantity_minimum: int = 1
-    item_quantity_multiple_of: int = 1
-    stock_unit: str = ""
-    item_table_unit: str = ""  # the size table's unit ("EU", "inch"; "" for letter sizes)
-    # Items show their stock as a number of units rather than yes/few/no (a Checkout plugin
-    # setting in Centra; per product here, by the generator's rule in the README).
-    stock_as_number: bool = False
-    # Custom attributes exposed in the Checkout plugin settings: further keys of the product
-    # JSON in today's Centra (e.g. "pr_material").
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, language: str) -> ProductText:
-        """The texts in a language, else in the main language, else in any language."""
-        return localized(self.texts, language)
-
-
-T = TypeVar("T")
-
-
-def localized(values: dict[str, T], language: str) -> T:
-    """A translation: the language's, else the main language's, else the first there is."""
-    if language in values:
-        return values[language]
-    if MAIN_LANGUAGE in values:
-        return values[MAIN_LANGUAGE]
-    return next(iter(values.values()))
-
-
-@functools.lru_cache(maxsize=65536)
-def as_number(amount: float, digits: int) -> float | int:
-    """``priceAsNumber``: rounded to the currency's digits; whole amounts as JSON integers."""
-    rounded = float(Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
-    return int(rounded) if rounded == int(rounded) else rounded
-
-
-def format_amount(amount: float, currency_format: dict[str, str]) -> str:
-    """Centra's formatted price: prefix + number + suffix, spaces in prefix/suffix as U+00A0."""
-    # A page of 500 products formats thousands of prices; the answer depends on nothing else.
-    return _format_amount(amount, tuple(sorted(currency_format.items())))
-
-
-@functools.lru_cache(maxsize=65536)
-def _format_amount(amount: float, format_items: tuple[tuple[str, str], ...]) -> str:
-    currency_format = dict(format_items)
-    digits = int(currency_format.get("decimalDigits", "2"))
-    value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
-    negative = value < 0
-    whole, _, frac = f"{abs(value):.{digits}f}".partition(".")
-    sep = currency_format.get("thousandsSeparator", "")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    number = sep.join(groups)
-    if digits:
-        number += currency_format.get("decimalPoint", ".") + frac
-    if negative:
-        number = "-" + number
-    nbsp = "\u00a0"
-    prefix = currency_format.get("prefix", "").replace(" ", nbsp)
-    suffix = currency_format.get("suffix", "").replace(" ", nbsp)
-    return f"{prefix}{number}{suffix}"
+    from sandbox.dialect_seeds import Shapes
 
 
 class Catalog:
     """The shop's data. Dicts keep insertion order, which is the admin order where it matters
     (categories, markets, pricelists, countries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shapes: Shapes) -> None:
         self.markets: dict[str, Market] = {}
         self.pricelists: dict[str, Pricelist] = {}
         self.languages: dict[str, Language] = {}
@@ -254,11 +60,8 @@ class Catalog:
         # What a visitor with no known country gets: (market, pricelist, language).
         self.fallback_context: tuple[str, str, str] = ("1", "1", MAIN_LANGUAGE)
         self.base_url = "http://127.0.0.1:8001"
-        # The JSON shapes answers take (today's Centra or the seeds'); the generator sets it
-        # from the config. Imported here: sandbox.dialect builds on this module's names.
-        from sandbox.dialect import shapes_for
-
-        self.shapes: Shapes = shapes_for("oas")
+        # The JSON shapes answers take (today's Centra or the seeds'; ``sandbox.dialect``).
+        self.shapes: Shapes = shapes
 
     # -- mutation helpers (used by the generator and by edit APIs) ---------------------------
 
@@ -578,30 +381,3 @@ class Catalog:
             f"{len(self.categories)} categories, {len(self.markets)} markets, "
             f"{len(self.pricelists)} pricelists, {len(self.languages)} languages"
         )
-
-
-def product_sort_key(product: Product) -> tuple[int, str]:
-    """The default order: product id ascending as a number (non-numeric ids after, as text)."""
-    return (int(product.id), "") if product.id.isdigit() else (1 << 62, product.id)
-
-
-def to_html(text: str) -> str:
-    """Plain text to Centra's ``...Html`` form: paragraphs in <p>, line breaks as <br />."""
-    if not text:
-        return ""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    return "\n".join(
-        "<p>" + "<br />\n".join(_escape(line) for line in p.split("\n")) + "</p>"
-        for p in paragraphs
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def generate_catalog(config: SandboxConfig) -> Catalog:
-    """A catalog generated deterministically from ``config.seed`` (see :mod:`sandbox.generator`)."""
-    from sandbox.generator import generate  # the generator imports this module's classes
-
-    return generate(config)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import images
-from sandbox.catalog import ALL_MARKETS, ALL_PRICELISTS, Catalog
+from sandbox.catalog import Catalog
+from sandbox.catalog_model import ALL_MARKETS, ALL_PRICELISTS
 from sandbox.http import API_PREFIX, HttpError, RawReply, Request, field_bool, field_str, route
 from sandbox.query import (
     Context,

@@ -18,21 +18,22 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.addresses import EMAIL_RE, MAX_FIELD_LENGTH
 from sandbox.http import HttpError
 from sandbox.selection import (
-    EMAIL_RE,
-    MAX_FIELD_LENGTH,
     MAX_LINE_QUANTITY,
     MAX_LINES,
     Context,
     Line,
     Selection,
+    selection_of,
+)
+from sandbox.selection_json import (
     build_response,
     language_json,
     location_json,
     order_json,
     products_json,
-    selection_of,
 )
 from sandbox.state import Session, Shop
 

@@ -16,7 +16,7 @@ The parameters a provider sends back mix naming styles on purpose (``orderRef`` 
 providers do: ``POST payment-result`` only accepts them unchanged.
 
 This module knows nothing of selections or orders: a payment carries an opaque ``snapshot``
-that :mod:`sandbox.checkout_api` turns into an order.
+that :mod:`sandbox.payment_api` turns into an order.
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import search
-from sandbox.catalog import ALL_PRICELISTS, Catalog, Product
-from sandbox.generator import PALETTE
+from sandbox.catalog import Catalog
+from sandbox.catalog_model import ALL_PRICELISTS, Product
+from sandbox.generator_data import PALETTE
 from sandbox.http import HttpError, field_bool, field_int, field_str, field_str_list
 
 SORT_FIELDS = (
@@ -380,6 +381,49 @@ def _numeric_id_key(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (1 << 62, value)
 
 
+def _facet_values_of(catalog: Catalog, p: Product) -> list[tuple[str, str]]:
+    """(field, value) pairs of one product, each value once."""
+    pairs = [("brands", p.brand)] if p.brand else []
+    pairs += [("categories", c) for c in dict.fromkeys(p.categories) if c in catalog.categories]
+    if p.collection:
+        pairs.append(("collections", p.collection))
+    if p.swatch:
+        pairs.append(("swatch.desc", p.swatch.desc))
+    pairs += [("items.name", name) for name in dict.fromkeys(i.name for i in p.items)]
+    return pairs
+
+
+def _facet_order(catalog: Catalog, f: str, vals: list[str]) -> list[str]:
+    if f == "categories":
+        admin = list(catalog.categories)
+        return sorted(vals, key=admin.index)
+    if f in ("brands", "collections"):
+        return sorted(vals, key=_numeric_id_key)
+    if f == "swatch.desc":
+        palette = SWATCH_ORDER
+        return sorted(
+            vals,
+            key=lambda v: (palette.index(v), "") if v in palette else (len(palette), v),
+        )
+    return sorted(vals, key=size_key)
+
+
+def _facet_data(
+    catalog: Catalog, language: str, swatch_data: dict[str, dict[str, str]], f: str, v: str
+) -> Any:
+    if f == "brands":
+        brand = catalog.brands.get(v)
+        return {"brand": v, "brandName": brand.name if brand else ""}
+    if f == "categories":
+        return catalog.category_json(v, language)
+    if f == "collections":
+        col = catalog.collections.get(v)
+        return {"collection": v, "collectionName": col.name if col else ""}
+    if f == "swatch.desc":
+        return swatch_data[v]
+    return catalog.shapes.item_name_data(v)
+
+
 def facets(
     catalog: Catalog,
     universe: list[Product],
@@ -391,19 +435,7 @@ def facets(
     filterCount over ``without_own[field]`` (the set without that field's own filter; the
     filtered set for fields missing there). Each product is counted once per value, by its
     own data."""
-    palette = SWATCH_ORDER
     shapes = catalog.shapes
-
-    def values_of(p: Product) -> list[tuple[str, str]]:
-        """(field, value) pairs of one product, each value once."""
-        pairs = [("brands", p.brand)] if p.brand else []
-        pairs += [("categories", c) for c in dict.fromkeys(p.categories) if c in catalog.categories]
-        if p.collection:
-            pairs.append(("collections", p.collection))
-        if p.swatch:
-            pairs.append(("swatch.desc", p.swatch.desc))
-        pairs += [("items.name", name) for name in dict.fromkeys(i.name for i in p.items)]
-        return pairs
 
     # Counter.update counts in C: a page of a 10,000-product market recounts everything.
     totals: Counter[tuple[str, str]] = Counter()
@@ -411,7 +443,7 @@ def facets(
     swatch_data: dict[str, dict[str, str]] = {}  # the first product's swatch per desc
     filtered_ids = {p.id for p in filtered}
     for p in universe:
-        own = values_of(p)
+        own = _facet_values_of(catalog, p)
         totals.update(own)
         if p.id in filtered_ids:
             counts.update(own)
@@ -425,35 +457,10 @@ def facets(
         count[f][v] = n
     filter_count: dict[str, dict[str, int]] = {}
     for f, products in (without_own or {}).items():
-        loose: Counter[str] = Counter(v for p in products for g, v in values_of(p) if g == f)
+        loose: Counter[str] = Counter(
+            v for p in products for g, v in _facet_values_of(catalog, p) if g == f
+        )
         filter_count[f] = dict(loose)
-
-    def ordered(f: str) -> list[str]:
-        vals = list(total[f])
-        if f == "categories":
-            admin = list(catalog.categories)
-            return sorted(vals, key=admin.index)
-        if f in ("brands", "collections"):
-            return sorted(vals, key=_numeric_id_key)
-        if f == "swatch.desc":
-            return sorted(
-                vals,
-                key=lambda v: (palette.index(v), "") if v in palette else (len(palette), v),
-            )
-        return sorted(vals, key=size_key)
-
-    def data(f: str, v: str) -> dict[str, Any]:
-        if f == "brands":
-            brand = catalog.brands.get(v)
-            return {"brand": v, "brandName": brand.name if brand else ""}
-        if f == "categories":
-            return catalog.category_json(v, language)
-        if f == "collections":
-            col = catalog.collections.get(v)
-            return {"collection": v, "collectionName": col.name if col else ""}
-        if f == "swatch.desc":
-            return swatch_data[v]
-        return shapes.item_name_data(v)
 
     return [
         {
@@ -464,9 +471,9 @@ def facets(
                     count[f].get(v, 0),
                     filter_count[f].get(v, 0) if f in filter_count else count[f].get(v, 0),
                     total[f][v],
-                    data(f, v),
+                    _facet_data(catalog, language, swatch_data, f, v),
                 )
-                for v in ordered(f)
+                for v in _facet_order(catalog, f, list(total[f]))
             ],
         }
         for f in FACET_FIELDS

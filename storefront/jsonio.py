@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# A JSON object as parsed: the one alias the whole BFF uses (the sandbox has its own).
+JsonDict = dict[str, Any]
+
 MAX_DEPTH = 32  # Centra's deepest answers nest about 8 levels; requests fewer
 
 

@@ -6,13 +6,7 @@ parameter passes its own rule, and the path is rebuilt from the template with ev
 percent-encoded as one segment (:func:`storefront.centra.build_path`). Nothing of the client's
 path is ever pasted into the upstream URL. All of this happens before any upstream call.
 
-Why the *raw* path: the server decodes ``%2F`` to ``/`` in ``PATH_INFO``, so a voucher
-``SUMMER/10`` sent as ``vouchers/SUMMER%2F10`` would look like two segments there. gunicorn
-passes the request target as received in ``RAW_URI`` (other servers: ``REQUEST_URI``); we split
-that on ``/`` and decode each segment exactly once. Where neither is present (the Django test
-client, some servers) we fall back to the decoded ``PATH_INFO``: then an encoded slash inside a
-parameter splits it, such a request matches no route or a parameter rule refuses it, and it is
-a 4xx; it can never reach another endpoint, but such a voucher cannot be used there.
+The route table and its matching are :mod:`storefront.routes` (why the *raw* path, there).
 
 Two kinds of caller. A browser (or an app holding its own token) is a client of Centra's
 client mode: unsafe calls of a cookie session need one of our origins, server-mode routes
@@ -33,15 +27,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
-from gunicorn.http.errors import ParseException as ServerParseError  # type: ignore[import-untyped]
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -49,193 +42,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from storefront.api import ApiError
-from storefront.centra import JsonDict, build_path
+from storefront.api import ProxyError
+from storefront.bodies import request_body
 from storefront.clientip import client_ip, rate_limit_subject
-from storefront.context import TOKEN_PATTERN, accept_token, is_trusted
+from storefront.context import accept_token, geo_country, is_trusted
+from storefront.cookies import (
+    TOKEN_PATTERN,
+    set_cart_count_cookie,
+    set_token_cookie,
+    token_cookie,
+)
 from storefront.cors import normalise_origin
-from storefront.jsonio import parse_json
+from storefront.jsonio import JsonDict, parse_json
 from storefront.ratelimit import parse_rate, rate_limit_hit
 from storefront.redis_client import get_redis
+from storefront.routes import Route, RouteMatch, request_segments, route_match
 
 log = logging.getLogger(__name__)
 
-PROXY_PREFIX = "/api/checkout/"
 JSON = "application/json"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_PARAMETER_LENGTH = 256
-
-
-class ProxyError(ApiError):
-    """An :class:`ApiError` that also sets response headers (``Allow``, ``Retry-After``)."""
-
-    def __init__(
-        self, status: int, errors: dict[str, Any], headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(status, errors)
-        self.headers = dict(headers or {})
-
-
-# -- parameters and routes ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Param:
-    """The rule one path parameter must pass, checked on its decoded value."""
-
-    pattern: re.Pattern[str]
-    rule: str  # said back to the client when the value is refused
-    max_length: int = MAX_PARAMETER_LENGTH
-    # The rule as the OpenAPI schema states it (an ECMA-262 pattern of the whole value) where
-    # the pattern above cannot be written as one; every value it admits must pass the rule
-    # (storefront.schema). None: the pattern itself, anchored.
-    schema_pattern: str | None = None
-
-    @property
-    def ecma_pattern(self) -> str:
-        return self.schema_pattern or f"^(?:{self.pattern.pattern})$"
-
-    def refuse(self, value: str) -> str | None:
-        """Why ``value`` is refused, or None when it passes."""
-        if len(value) > self.max_length:
-            return f"too long (at most {self.max_length} characters)"
-        # Control characters (CR, LF, NUL, ...) and odd spaces have no place in any Centra id.
-        if not value.isprintable():
-            return "must not contain control characters"
-        if value in {".", ".."}:
-            return "dot segments are not allowed"
-        if not self.pattern.fullmatch(value):
-            return self.rule
-        return None
-
-
-def param(
-    regex: str, rule: str, max_length: int = MAX_PARAMETER_LENGTH, schema_pattern: str | None = None
-) -> Param:
-    # fullmatch, never "$": "$" also matches before a trailing newline.
-    return Param(re.compile(regex), rule, max_length, schema_pattern)
-
-
-@dataclass(frozen=True)
-class Route:
-    """One allowlisted call: ``Route("DELETE", "vouchers/{voucher}", {"voucher": VOUCHER})``.
-
-    ``changes_selection``: refused while a payment result of the session is in flight.
-    ``payment_result``: marks the session as having a payment result in flight.
-    ``auth_email``: an authentication call, rate-limited per address and per email, the email
-    taken from ``"param:<name>"`` or ``"body:<key>"``.
-    ``body``: keys the JSON body must have, each a string passing its rule.
-    ``trusted_only``: a call of Centra's server mode (shared secret): only for callers with one
-    of our API keys; a browser gets a 403.
-    ``trusted_keys``: body keys that only Centra's server mode honours (``market``,
-    ``pricelist``): passed on for trusted callers, dropped from anyone else's body.
-    ``centra_body``: what Centra itself requires of the body (a JSON Schema object), stated in
-    the OpenAPI schema only: Centra judges it, and its 400 passes through.
-    """
-
-    method: str
-    template: str
-    params: Mapping[str, Param] = field(default_factory=dict)
-    changes_selection: bool = False
-    payment_result: bool = False
-    auth_email: str | None = None
-    body: Mapping[str, Param] = field(default_factory=dict)
-    trusted_only: bool = False
-    trusted_keys: frozenset[str] = frozenset()
-    centra_body: Mapping[str, Any] = field(default_factory=dict)
-    segments: tuple[str, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        segments = tuple(self.template.split("/"))
-        names = [s[1:-1] for s in segments if s.startswith("{")]
-        if sorted(names) != sorted(self.params):
-            raise ValueError(
-                f"{self.template}: parameters {names} need rules {sorted(self.params)}"
-            )
-        object.__setattr__(self, "segments", segments)
-
-    @property
-    def mutates(self) -> bool:
-        return self.method != "GET"
-
-
-@dataclass(frozen=True)
-class RouteMatch:
-    route: Route
-    params: dict[str, str]  # decoded once
-    path: str  # the upstream path, rebuilt from the template, each parameter one segment
-
-
-@dataclass(frozen=True)
-class Segment:
-    raw: str
-    value: str | None  # decoded once; None when the escapes are not UTF-8
-
-
-def request_segments(meta: Mapping[str, Any], path_info: str) -> list[Segment]:
-    """The path below ``/api/checkout/`` as segments, from the raw request target when the
-    server gives it (see the module docstring)."""
-    raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
-    if raw:
-        if "://" in raw.split("?", 1)[0]:  # absolute-form request target
-            raw = urlsplit(raw).path
-        raw_path = raw.split("?", 1)[0].split("#", 1)[0]
-        # A well-formed request target is printable ASCII; anything else is refused whole.
-        if not all("!" <= c <= "~" for c in raw_path):
-            raise ProxyError(400, {"path": "must be printable ASCII, percent-encoded"})
-        prefix = (meta.get("SCRIPT_NAME") or "") + PROXY_PREFIX
-        if not raw_path.startswith(prefix):
-            raise ProxyError(404, {"endpoint": "not found"})
-        segments = []
-        for part in raw_path[len(prefix) :].split("/"):
-            try:
-                value: str | None = unquote(part, errors="strict")
-            except UnicodeDecodeError:
-                value = None
-            segments.append(Segment(part, value))
-        return segments
-    if not path_info.startswith(PROXY_PREFIX):
-        raise ProxyError(404, {"endpoint": "not found"})
-    return [Segment(p, p) for p in path_info[len(PROXY_PREFIX) :].split("/")]
-
-
-def _shape_matches(route: Route, segments: Sequence[Segment]) -> bool:
-    if len(route.segments) != len(segments):
-        return False
-    for want, got in zip(route.segments, segments, strict=True):
-        # Literal segments compare raw: "%73election" is not "selection" to us.
-        if not want.startswith("{") and want != got.raw:
-            return False
-    return True
-
-
-def route_match(routes: Sequence[Route], method: str, segments: Sequence[Segment]) -> RouteMatch:
-    """The route for this request, or a 404 (unknown path), 405 (known path, other method) or
-    400 (a parameter refused). Raises :class:`ProxyError`."""
-    shaped = [r for r in routes if _shape_matches(r, segments)]
-    if not shaped:
-        raise ProxyError(404, {"endpoint": "not found"})
-    route = next((r for r in shaped if r.method == method), None)
-    if route is None:
-        allowed = ", ".join(sorted({r.method for r in shaped}))
-        raise ProxyError(405, {"method": f"{method} not allowed"}, {"Allow": allowed})
-    params: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for want, got in zip(route.segments, segments, strict=True):
-        if not want.startswith("{"):
-            continue
-        name = want[1:-1]
-        if got.value is None:
-            errors[name] = "not valid UTF-8 after decoding"
-            continue
-        why = route.params[name].refuse(got.value) if got.value else "must not be empty"
-        if why:
-            errors[name] = why
-        else:
-            params[name] = got.value
-    if errors:
-        raise ProxyError(400, errors)
-    return RouteMatch(route=route, params=params, path=build_path(route.template, **params))
 
 
 # -- the session token -------------------------------------------------------------------------
@@ -257,23 +83,11 @@ def session_token(request: HttpRequest) -> SessionToken:
         if not TOKEN_PATTERN.fullmatch(header):
             raise ProxyError(400, {"API-token": "not a valid session token"})
         return SessionToken(header, "header")
-    cookie = request.COOKIES.get(settings.CHECKOUT_TOKEN_COOKIE)
-    if cookie and TOKEN_PATTERN.fullmatch(cookie):
+    cookie = token_cookie(request)
+    if cookie is not None:
         return SessionToken(cookie, "cookie")
     # A malformed cookie is treated as none: the shopper gets a fresh session and cookie.
     return SessionToken(None, "none")
-
-
-def set_token_cookie(response: HttpResponseBase, token: str) -> None:
-    response.set_cookie(
-        settings.CHECKOUT_TOKEN_COOKIE,
-        token,
-        max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
-        path="/",
-        secure=settings.CHECKOUT_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
 
 
 # -- what the client may tell us -----------------------------------------------------------------
@@ -296,16 +110,6 @@ def forward_headers(meta: Mapping[str, Any]) -> dict[str, str]:
         if value and len(value) <= MAX_HEADER_LENGTH and value.isprintable() and value.isascii():
             out[name] = value
     return out
-
-
-def geo_country(meta: Mapping[str, Any]) -> str | None:
-    """The visitor's country from the trusted geo header, if it is two letters (Cloudflare's
-    ``XX`` unknown and ``T1`` Tor are not countries)."""
-    key = "HTTP_" + settings.GEO_COUNTRY_HEADER.upper().replace("-", "_")
-    value = str(meta.get(key, "")).strip().upper()
-    if re.fullmatch(r"[A-Z]{2}", value) and value != "XX":
-        return value
-    return None
 
 
 def _origin_of(url: str) -> str | None:
@@ -376,61 +180,6 @@ def rate_limit_check(
     email = match.params.get(name) if kind == "param" else (body or {}).get(name)
     if isinstance(email, str) and email.strip():
         _limit("auth-email", email.strip().lower(), settings.RATE_LIMIT_AUTH)
-
-
-# The server's own errors for a chunked body that is malformed or ends early: gunicorn raises
-# its parse errors (and ``NoMoreData``, an OSError) from ``wsgi.input.read``.
-BODY_READ_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, ServerParseError)
-
-
-def _too_large(limit: int) -> ProxyError:
-    return ProxyError(413, {"body": f"larger than {limit} bytes"})
-
-
-def request_body(request: HttpRequest, *, limit: int) -> bytes:
-    """The request body, whole, at most ``limit`` bytes (413 beyond), whatever its framing.
-
-    Django reads a body by its ``Content-Length`` only: a chunked body has none, so Django
-    reads it as empty, and a call would go on without its body. A chunked body is therefore
-    read here from the server's input stream, which a server that decodes chunked bodies
-    ends where the body ends (``wsgi.input_terminated``, set by gunicorn). Where the server
-    does not promise that, or for any other transfer coding, the request is refused with 411:
-    the client can always send a length. A body that ends before its last chunk is a 400, so
-    a truncated body is never passed on or answered."""
-    coding = request.META.get("HTTP_TRANSFER_ENCODING")
-    if coding is None:
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ProxyError(400, {"body": "bad Content-Length"}) from None
-        if declared > limit:
-            raise _too_large(limit)
-        raw = request.read(limit + 1)
-        if len(raw) > limit:
-            raise _too_large(limit)
-        return raw
-    if [c.strip().lower() for c in coding.split(",")] != ["chunked"]:
-        raise ProxyError(411, {"body": "send a Content-Length (only chunked is understood)"})
-    if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
-        # Both framings at once is a smuggling attempt; a server that does not end the
-        # stream at the body's end would leave us guessing where it ends.
-        raise ProxyError(411, {"body": "send a Content-Length"})
-    stream = request.META["wsgi.input"]
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while size <= limit:
-            chunk = stream.read(min(64 * 1024, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except BODY_READ_ERRORS as e:
-        log.info("proxy: a chunked body that is malformed or cut off: %s", type(e).__name__)
-        raise ProxyError(400, {"body": "the chunked body is malformed or incomplete"}) from None
-    if size > limit:
-        raise _too_large(limit)
-    return b"".join(chunks)
 
 
 def json_body(request: HttpRequest, route: Route) -> JsonDict | None:
@@ -521,7 +270,7 @@ def proxy_call(request: HttpRequest, routes: Sequence[Route]) -> ProxyCall:
         match=match,
         body=body,
         token=token,
-        country=geo_country(request.META),
+        country=geo_country(request),
         headers=forward_headers(request.META),
         trusted=trusted,
     )
@@ -540,21 +289,6 @@ def proxy_response(call: ProxyCall, result: ProxyResult) -> HttpResponse:
         # Readable by pages and scripts: the header's cart count without a Centra call.
         set_cart_count_cookie(response, result.cart_count)
     return response
-
-
-CART_COUNT_COOKIE = "cart_count"
-
-
-def set_cart_count_cookie(response: HttpResponseBase, count: int) -> None:
-    response.set_cookie(
-        CART_COUNT_COOKIE,
-        str(count),
-        max_age=settings.CHECKOUT_COOKIE_MAX_AGE,
-        path="/",
-        secure=settings.CHECKOUT_COOKIE_SECURE,
-        httponly=False,
-        samesite="Lax",
-    )
 
 
 class JsonOnly(BaseContentNegotiation):

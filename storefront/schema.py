@@ -18,14 +18,18 @@ it is described as a free-form JSON object with an optional ``token`` and an opt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.utils.module_loading import import_string
 from rest_framework import serializers
 
-if TYPE_CHECKING:
-    from storefront.proxy import Param, Route
+from storefront.jsonio import JsonDict
 
-JsonDict = dict[str, Any]
+if TYPE_CHECKING:
+    from storefront.routes import Param, Route
+
 
 PROXY_PREFIX = "/api/checkout/"
 
@@ -291,12 +295,11 @@ def _body_schema(route: Route) -> JsonDict:
 
 
 def proxy_paths() -> dict[str, JsonDict]:
-    """One operation per allowlisted route of the checkout and account tables."""
-    from accounts.routes import ACCOUNT_ROUTES
-    from checkout.routes import CHECKOUT_ROUTES
-
+    """One operation per allowlisted route of the route tables ``PROXY_ROUTE_TABLES`` names
+    (by module path: the kernel imports no app)."""
     paths: dict[str, JsonDict] = {}
-    for tag, routes in (("checkout", CHECKOUT_ROUTES), ("accounts", ACCOUNT_ROUTES)):
+    for tag, dotted in settings.PROXY_ROUTE_TABLES.items():
+        routes: Sequence[Route] = import_string(dotted)
         for route in routes:
             op_id = "proxy_" + route.method.lower() + "_" + route.template.replace("/", "_")
             op_id = op_id.replace("{", "").replace("}", "").replace("-", "_")

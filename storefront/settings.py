@@ -141,7 +141,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task modules outside the apps' tasks.py (autodiscovered) that the worker must load.
-CELERY_IMPORTS = ["catalog.webhook_tasks"]
+CELERY_IMPORTS = ["catalog.tasks"]
 
 
 def _cron(expr: str) -> object:
@@ -192,6 +192,7 @@ INSTALLED_APPS = [
     "catalog",
     "checkout",
     "accounts",
+    "shop",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages the shop's own words are translated into (shop/locale); a shop language of
+# Centra's that is not here shows those words in English.
+LANGUAGES = [("en", "English"), ("sv", "Svenska"), ("de", "Deutsch")]
+# Listed, not only found as an app's locale/ dir: LOCALE_PATHS win over the apps' catalogues,
+# so the shop's "Change password" is not replaced by the admin's own translation of it.
+LOCALE_PATHS = [BASE_DIR / "shop" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -284,7 +291,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = FRONTEND_ORIGINS
 # A stale form token: a shop page in the shopper's language (the admin keeps Django's own).
-CSRF_FAILURE_VIEW = "checkout.pages.csrf_failure"
+CSRF_FAILURE_VIEW = "shop.frame.csrf_failure"
+# The proxy's allowlists, by module path, for the OpenAPI schema (the kernel imports no app).
+PROXY_ROUTE_TABLES = {
+    "checkout": "checkout.routes.CHECKOUT_ROUTES",
+    "accounts": "accounts.routes.ACCOUNT_ROUTES",
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -294,11 +306,23 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# One configuration for web, worker and beat (storefront/celery.py applies it to Celery too).
+# Every line carries the correlation id: the request's (X-Correlation-ID), or inside a Celery
+# task the task's id; "-" outside both.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"correlation_id": {"()": "storefront.correlation.CorrelationIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["correlation_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from tests.checkout.fixtures import (
+    BffServer,
+)
 
 T = TypeVar("T")
 
@@ -56,3 +61,21 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
 
 # The sandbox's fault switches all off (``PUT /sandbox/faults``), for tests that stall or break it.
 NO_FAULTS = {"latencyMs": 0, "errorRate": 0, "stall": False}
+
+
+def raw_request(
+    server: BffServer, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """Exactly these headers, in the client's spelling (no library adds or rewrites one)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        if body and "Transfer-Encoding" not in headers:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()

@@ -8,8 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from checkout import shapes
-from tests.checkout.fixtures import ADDRESS, call, in_stock_items, new_email, shopper
-from tests.checkout.test_purchase import payment_body
+from tests.checkout.fixtures import ADDRESS, call, in_stock_items, new_email, payment_body, shopper
 
 PASSWORD = "correct horse 42"
 

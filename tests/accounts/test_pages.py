@@ -18,11 +18,10 @@ import redis
 from django.test import Client
 
 from tests.checkout.fixtures import shopper
-from tests.checkout.test_pages import (
+from tests.checkout.page_helpers import (
     add,
     assert_shopper_page,
     build_cache,
-    cache_url,
     field_error,
     fresh_clients,
     sized_product,
@@ -32,14 +31,13 @@ from tests.checkout.test_pages import (
 )
 from tests.conftest import SandboxProcess
 
-ACCOUNT_PAGES_DB = 12
 PASSWORD = "secret-123"
 
 
 @pytest.fixture(scope="module")
-def page_cache(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
+def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
     """This module's catalog cache (the ``shop`` fixture points the BFF at it)."""
-    url = cache_url(redis_url, ACCOUNT_PAGES_DB)
+    url = redis_db_url
     build_cache(url, own_sandbox)
     yield url
     redis.Redis.from_url(url).flushdb()

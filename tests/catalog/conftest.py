@@ -1,9 +1,10 @@
 """Fixtures of the catalog cache tests.
 
-The cache tests use a Redis database of their own (``CATALOG_TEST_DB``), so they neither see
-nor disturb what other test modules (workers, tasks) write into database 0 of the shared
-server. ``built_cache`` builds every market of the default sandbox there once per session
-with the real rebuild service; ``cache`` points this process at it for one test.
+The cache tests use a Redis database of their own (allocated by ``redis_dbs``), so they neither
+see nor disturb what other test modules (workers, tasks) write into the session's shared
+database. ``built_cache`` builds every market of the default sandbox there once per session
+with the real rebuild service; ``cache`` points this process at it for one test;
+``scratch_redis`` is the test module's own database, emptied around each test.
 """
 
 from __future__ import annotations
@@ -11,32 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 import requests
 from django.conf import settings as django_settings
 
-from catalog import services, store
+from catalog import centra_state
 from catalog.rebuild import RebuildResult, market_ids, rebuild_market
+from storefront import localcache
 from storefront.centra import get_client
-from tests.conftest import SandboxProcess
+from tests.conftest import RedisDatabases, SandboxProcess, db_url  # noqa: F401 - re-exported
 from tests.support import without_token  # noqa: F401 - re-exported to test modules
 
 API_KEY = "test-storefront-api-key"
-CATALOG_TEST_DB = 5
-SCRATCH_DB = 6
-
-
-def db_url(redis_url: str, db: int) -> str:
-    parts = urlsplit(redis_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 def forget_process_state() -> None:
-    services.snapshots.clear()
-    store.forget_local_state()
+    localcache.clear_all()
+    centra_state.forget_local_state()
 
 
 @dataclass
@@ -50,10 +44,11 @@ class BuiltCache:
 
 
 @pytest.fixture(scope="session")
-def built_cache(redis_url: str, sandbox: SandboxProcess) -> Iterator[BuiltCache]:
-    url = db_url(redis_url, CATALOG_TEST_DB)
+def built_cache(
+    redis_dbs: RedisDatabases, sandbox: SandboxProcess, services: None
+) -> Iterator[BuiltCache]:
+    url = redis_dbs.allocate()
     r = redis.Redis.from_url(url)
-    r.flushdb()
     previous = django_settings.REDIS_URL
     django_settings.REDIS_URL = url
     try:
@@ -77,9 +72,9 @@ def cache(built_cache: BuiltCache, settings: Any) -> Iterator[BuiltCache]:
 
 
 @pytest.fixture
-def scratch_redis(redis_url: str, settings: Any) -> Iterator[redis.Redis]:
-    """An empty Redis database of this test's own, made the BFF's."""
-    url = db_url(redis_url, SCRATCH_DB)
+def scratch_redis(redis_db_url: str, settings: Any) -> Iterator[redis.Redis]:
+    """The test module's own Redis database, empty, made the BFF's for one test."""
+    url = redis_db_url
     r = redis.Redis.from_url(url)
     r.flushdb()
     settings.REDIS_URL = url

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.catalog.test_worker_killed import wait_for
+from tests.support import wait_for
 
 PAGE = "/admin/catalog/"
 pytestmark = pytest.mark.django_db
@@ -21,14 +21,14 @@ def market_row(html: str, market: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
 
 
-def test_the_catalog_page_is_on_the_admin_index(admin_client: Client) -> None:
+def test_the_catalog_page_is_on_the_admin_index(admin_client: Client, services: None) -> None:
     index = admin_client.get("/admin/")
     assert index.status_code == 200
     assert f'href="{PAGE}"' in index.content.decode()
     assert "Cache status and rebuilds" in index.content.decode()
 
 
-def test_non_staff_cannot_see_or_press_anything(client: Client) -> None:
+def test_non_staff_cannot_see_or_press_anything(client: Client, services: None) -> None:
     User.objects.create_user("shopper", password="pw-shopper-1")
     client.login(username="shopper", password="pw-shopper-1")
     for resp in (client.get(PAGE), client.post(PAGE, {"action": "rebuild_all"})):
@@ -108,7 +108,7 @@ def test_rebuild_all_queues_every_market(celery_worker: Any, admin_client: Clien
     wait_for(all_done, timeout=180, interval=0.3, what="every market done")
 
 
-def test_an_unknown_market_is_refused_with_a_message(admin_client: Client) -> None:
+def test_an_unknown_market_is_refused_with_a_message(admin_client: Client, services: None) -> None:
     resp = admin_client.post(PAGE, {"action": "rebuild_market", "market": "no such"}, follow=True)
     assert resp.status_code == 200
     assert "Unknown market." in resp.content.decode()

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.catalog.test_worker_killed import wait_for
+from tests.support import wait_for
 
 REBUILD = "/api/admin/catalog/rebuild"
 STATUS = "/api/admin/catalog/status"
@@ -50,7 +50,7 @@ def test_non_staff_get_403_with_errors(client: Client) -> None:
     assert "errors" in resp.json()
 
 
-def test_session_writes_need_the_csrf_token(admin_user: User) -> None:
+def test_session_writes_need_the_csrf_token(admin_user: User, services: None) -> None:
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(admin_user)
     resp = strict.post(REBUILD, {"market": "1"}, content_type="application/json")
@@ -59,7 +59,9 @@ def test_session_writes_need_the_csrf_token(admin_user: User) -> None:
     assert strict.get(STATUS).status_code == 200  # reads need no token
 
 
-def test_bad_and_unknown_markets_are_400(client: Client, staff: dict[str, str]) -> None:
+def test_bad_and_unknown_markets_are_400(
+    client: Client, staff: dict[str, str], services: None
+) -> None:
     for body, field in (({"market": "a b"}, "market"), ({"market": "99"}, "market")):
         resp = client.post(REBUILD, body, content_type="application/json", **staff)
         assert resp.status_code == 400
@@ -129,7 +131,7 @@ def test_an_empty_body_rebuilds_every_market(
     wait_for(all_done, timeout=180, interval=0.2, what="every market done")
 
 
-def test_an_unknown_job_is_404(client: Client, staff: dict[str, str]) -> None:
+def test_an_unknown_job_is_404(client: Client, staff: dict[str, str], services: None) -> None:
     resp = client.get("/api/admin/catalog/jobs/nope", **staff)
     assert resp.status_code == 404
     assert resp.json()["errors"] == {"job": "not found"}

@@ -13,10 +13,11 @@ import pytest
 import redis
 from django.core.management import CommandError, call_command
 
-from catalog import jobs
+from catalog import job_records, job_runner
 from storefront import embedded
-from tests.catalog.test_worker_killed import ROOT, wait_for
+from tests.catalog.own_stack import ROOT
 from tests.conftest import SandboxProcess, worker_env
+from tests.support import wait_for
 
 
 @pytest.mark.worker
@@ -36,7 +37,7 @@ def test_wait_shows_progress_until_the_market_is_rebuilt(
     assert int(total) > 0
     assert set(bar) == {"#"}
     assert "catalog rebuilt" in text
-    job = jobs.job_get(job_id=job_id.group(1), r=redis_client)
+    job = job_records.job_get(job_id=job_id.group(1), r=redis_client)
     assert job is not None
     assert job.state == "done"
 
@@ -54,12 +55,12 @@ def test_without_market_every_market_is_queued(celery_worker: Any, redis_client:
         assert job.state == "done", job.error
 
 
-def _finished(r: Any, job_id: str) -> jobs.Job | None:
-    job = jobs.job_get(job_id=job_id, r=r)
+def _finished(r: Any, job_id: str) -> job_records.Job | None:
+    job = job_records.job_get(job_id=job_id, r=r)
     return job if job is not None and job.state in {"done", "failed"} else None
 
 
-def test_an_unknown_market_is_an_error() -> None:
+def test_an_unknown_market_is_an_error(services: None) -> None:
     with pytest.raises(CommandError, match="unknown market"):
         call_command("catalog_rebuild", "--market", "99", stdout=StringIO())
 
@@ -80,8 +81,8 @@ def test_wait_exits_non_zero_when_the_rebuild_fails(sandbox: SandboxProcess) -> 
             stderr=subprocess.PIPE,
             text=True,
         )
-        job_id = wait_for(lambda: r.get(jobs.pending_key("1")), timeout=60, what="the job")
-        jobs.job_failed(job_id=job_id.decode(), market="1", error="Centra is gone", r=r)
+        job_id = wait_for(lambda: r.get(job_records.pending_key("1")), timeout=60, what="the job")
+        job_runner.job_failed(job_id=job_id.decode(), market="1", error="Centra is gone", r=r)
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode != 0
         assert "Centra is gone" in stdout

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from catalog.documents import ShopMeta
+from catalog.shop_meta import ShopMeta
 from storefront.api import ApiError
 from storefront.context import resolve_context
 

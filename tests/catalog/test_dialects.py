@@ -14,13 +14,13 @@ import redis
 import requests
 from django.test import Client
 
-from catalog import store
+from catalog import store, store_writes
 from catalog.documents import merge_product
 from catalog.rebuild import rebuild_market
-from catalog.routing import PAGE_SIZE
 from catalog.store import GenerationMeta
+from shop.paths import PAGE_SIZE
 from tests.catalog.conftest import BuiltCache, sandbox_call, trusted, without_token
-from tests.catalog.test_store import fetch_payloads
+from tests.catalog.payloads import fetch_payloads
 from tests.conftest import SandboxProcess
 from tests.support import first_difference
 
@@ -222,7 +222,9 @@ def test_a_field_the_bff_has_never_heard_of_reaches_every_catalog_answer(
     doc = merge_product(
         payloads, pricelists=meta.pricelists, currency_formats=meta.currency_formats
     )
-    store.upsert_products(r=scratch_redis, market="1", generation=built.generation, docs=[doc])
+    store_writes.upsert_products(
+        r=scratch_redis, market="1", generation=built.generation, docs=[doc]
+    )
     client = Client()
     uri = payloads[meta.languages[0]]["uri"]
     # When it is asked for in every way the catalog answers
@@ -336,13 +338,14 @@ def test_prices_are_stored_as_numbers_in_either_dialect(cache: BuiltCache) -> No
             generation=generation,
             product_ids=[k.decode() for k in r.hkeys(store.gen_key(market, generation, "recs"))],  # type: ignore[union-attr]
         )
-        packed = [p for rec in recs.values() for p in rec["p"] if p]
+        packed = [p for rec in recs.values() for p in rec.prices if p]
         # Then every price is kept as numbers alone, its strings formatted back exactly (the
         # differential test compares them), prices of 1000 and more too
         assert packed
         assert all(isinstance(p, list) and len(p) == 4 for p in packed)
-        big = {pl for rec in recs.values() for pl, p in zip(meta.pricelists, rec["p"], strict=True)
-               if p and p[0] >= 1000}  # fmt: skip
+        big = {pl for rec in recs.values()
+               for pl, p in zip(meta.pricelists, rec.prices, strict=True)
+               if isinstance(p, list) and p[0] >= 1000}  # fmt: skip
         assert all("thousandsSeparator" in meta.currency_formats[pl] for pl in big)
         learned += len(big)
     assert learned  # the shop has prices of 1000 and more

@@ -104,8 +104,8 @@ def context_fields(rng: random.Random, w: World) -> dict[str, Any]:
     return out
 
 
-def products_body(rng: random.Random, w: World) -> dict[str, Any]:
-    body = context_fields(rng, w)
+def filter_fields(rng: random.Random, w: World, body: dict[str, Any]) -> None:
+    """The filters of a products body: categories, facet values, search, ids, uri."""
     cats = [c["category"] for c in w.categories]
     if rng.random() < 0.4:
         body["categories"] = rng.sample(cats, k=rng.choice([1, 1, 2]))
@@ -134,6 +134,11 @@ def products_body(rng: random.Random, w: World) -> dict[str, Any]:
             "uri": target,
             "for": rng.choice([["product"], ["category"], ["product", "category"]]),
         }
+
+
+def products_body(rng: random.Random, w: World) -> dict[str, Any]:
+    body = context_fields(rng, w)
+    filter_fields(rng, w, body)
     if rng.random() < 0.5:
         fields = rng.sample(SORT_FIELDS, k=rng.choice([1, 1, 2]))
         if body.get("pricelist") == "all" and rng.random() < 0.8:

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from catalog import jobs
-from tests.catalog.test_worker_killed import wait_for
+from catalog import job_records, job_runner, jobs
+from tests.support import wait_for
 
 
-def finished(r: Any, job_id: str) -> jobs.Job | None:
-    job = jobs.job_get(job_id=job_id, r=r)
+def finished(r: Any, job_id: str) -> job_records.Job | None:
+    job = job_records.job_get(job_id=job_id, r=r)
     return job if job is not None and job.state in {"done", "failed"} else None
 
 
-def wait_done(r: Any, job_id: str) -> jobs.Job:
+def wait_done(r: Any, job_id: str) -> job_records.Job:
     job = wait_for(lambda: finished(r, job_id), timeout=120, what=f"job {job_id}")
     assert job.state == "done", job.error
     return job
@@ -71,12 +71,16 @@ def test_a_job_whose_worker_died_is_replaced_by_the_next_request(
     # given market 3 idle, then a job recorded as running whose lock has expired (its worker
     # was SIGKILLed and nobody extends the lock any more)
     wait_for(
-        lambda: r.get(jobs.pending_key(market)) is None, timeout=120, what="market 3 to be idle"
+        lambda: r.get(job_records.pending_key(market)) is None,
+        timeout=120,
+        what="market 3 to be idle",
     )
     dead = uuid.uuid4().hex
-    r.hset(jobs.job_key(dead), mapping={"market": market, "state": "running", "queued_at": 1})
-    r.set(jobs.pending_key(market), dead)
-    assert jobs.job_json(jobs.job_get(job_id=dead, r=r))["state"] == "stalled"  # type: ignore[arg-type]
+    r.hset(
+        job_records.job_key(dead), mapping={"market": market, "state": "running", "queued_at": 1}
+    )
+    r.set(job_records.pending_key(market), dead)
+    assert job_records.job_json(job_records.job_get(job_id=dead, r=r))["state"] == "stalled"  # type: ignore[arg-type]
 
     # when a rebuild is requested
     job_id = jobs.request_rebuild(market=market, reason="test")
@@ -85,63 +89,73 @@ def test_a_job_whose_worker_died_is_replaced_by_the_next_request(
     # message does nothing
     assert job_id is not None
     assert job_id != dead
-    old = jobs.job_get(job_id=dead, r=r)
+    old = job_records.job_get(job_id=dead, r=r)
     assert old is not None
     assert old.state == "failed"
     assert "superseded" in (old.error or "")
-    assert jobs.run_rebuild(job_id=dead, market=market, r=r) is None
+    assert job_runner.run_rebuild(job_id=dead, market=market, r=r) is None
     wait_done(r, job_id)
-    wait_for(lambda: r.get(jobs.pending_key(market)) is None, timeout=10, what="pending released")
+    wait_for(
+        lambda: r.get(job_records.pending_key(market)) is None, timeout=10, what="pending released"
+    )
 
 
 def test_a_busy_market_makes_the_job_wait(redis_client: Any) -> None:
     r = redis_client
     market = f"t{uuid.uuid4().hex[:8]}"
-    r.set(jobs.lock_key(market), "other-job", ex=30)
+    r.set(job_records.lock_key(market), "other-job", ex=30)
     job_id = uuid.uuid4().hex
     try:
-        outcome = jobs.run_rebuild(job_id=job_id, market=market, r=r)
-        assert outcome == jobs.Busy(holder="other-job")
-        assert r.get(jobs.lock_key(market)) == b"other-job"
+        outcome = job_runner.run_rebuild(job_id=job_id, market=market, r=r)
+        assert outcome == job_runner.Busy(holder="other-job")
+        assert r.get(job_records.lock_key(market)) == b"other-job"
     finally:
-        r.delete(jobs.lock_key(market), jobs.job_key(job_id), jobs.market_job_key(market))
+        r.delete(
+            job_records.lock_key(market),
+            job_records.job_key(job_id),
+            job_records.market_job_key(market),
+        )
 
 
 def test_a_finished_job_is_not_run_again(redis_client: Any) -> None:
     r = redis_client
     job_id = uuid.uuid4().hex
-    r.hset(jobs.job_key(job_id), mapping={"market": "1", "state": "done"})
+    r.hset(job_records.job_key(job_id), mapping={"market": "1", "state": "done"})
     try:
-        assert jobs.run_rebuild(job_id=job_id, market="1", r=r) is None
-        job = jobs.job_get(job_id=job_id, r=r)
+        assert job_runner.run_rebuild(job_id=job_id, market="1", r=r) is None
+        job = job_records.job_get(job_id=job_id, r=r)
         assert job is not None
         assert job.state == "done"
         assert job.attempts == 0
     finally:
-        r.delete(jobs.job_key(job_id))
+        r.delete(job_records.job_key(job_id))
 
 
 def test_a_redelivered_job_takes_over_its_own_lock(redis_client: Any) -> None:
     r = redis_client
     market = "1"
-    wait_for(lambda: r.get(jobs.lock_key(market)) is None, timeout=120, what="market 1 unlocked")
+    wait_for(
+        lambda: r.get(job_records.lock_key(market)) is None, timeout=120, what="market 1 unlocked"
+    )
     # given the lock still held by this very job (its previous worker process died mid-build)
     job_id = uuid.uuid4().hex
-    r.hset(jobs.job_key(job_id), mapping={"market": market, "state": "running", "attempts": 1})
-    r.set(jobs.lock_key(market), job_id, ex=30)
+    r.hset(
+        job_records.job_key(job_id), mapping={"market": market, "state": "running", "attempts": 1}
+    )
+    r.set(job_records.lock_key(market), job_id, ex=30)
 
     # when the redelivered message runs it (here, in this process)
-    result = jobs.run_rebuild(job_id=job_id, market=market, r=r)
+    result = job_runner.run_rebuild(job_id=job_id, market=market, r=r)
 
     # then it does not wait for its own dead heartbeat: it rebuilds, and releases the lock
     assert result is not None
-    assert not isinstance(result, jobs.Busy)
-    job = jobs.job_get(job_id=job_id, r=r)
+    assert not isinstance(result, job_runner.Busy)
+    job = job_records.job_get(job_id=job_id, r=r)
     assert job is not None
     assert job.state == "done"
     assert job.attempts == 2
     assert job.generation == result.generation
-    assert r.get(jobs.lock_key(market)) is None
+    assert r.get(job_records.lock_key(market)) is None
 
 
 def test_heartbeat_extends_the_lock_then_gives_up_at_the_maximum(
@@ -150,15 +164,15 @@ def test_heartbeat_extends_the_lock_then_gives_up_at_the_maximum(
     r = redis_client
     settings.CATALOG_REBUILD_LOCK_SECONDS = 2
     market = f"t{uuid.uuid4().hex[:8]}"
-    key = jobs.lock_key(market)
+    key = job_records.lock_key(market)
     r.set(key, "job", px=2000)
-    with jobs.Heartbeat(r, market, "job", ttl=3.0) as beat:
+    with job_runner.Heartbeat(r, market, "job", ttl=3.0) as beat:
         # extended: a TTL above the initial 2 s can only come from a heartbeat
         wait_for(lambda: r.pttl(key) > 2100, timeout=5, what="an extension")
         beat.check()
         # and no longer than the maximum: then the lock lapses and the build must stop
         wait_for(beat.lost.is_set, timeout=10, what="the maximum to pass")
-        with pytest.raises(jobs.LockLost):
+        with pytest.raises(job_runner.LockLost):
             beat.check()
     wait_for(lambda: r.get(key) is None, timeout=5, what="the lock to lapse")
 
@@ -166,13 +180,13 @@ def test_heartbeat_extends_the_lock_then_gives_up_at_the_maximum(
 def test_heartbeat_notices_a_lock_taken_by_someone_else(redis_client: Any) -> None:
     r = redis_client
     market = f"t{uuid.uuid4().hex[:8]}"
-    key = jobs.lock_key(market)
+    key = job_records.lock_key(market)
     r.set(key, "job", px=600)
     try:
-        with jobs.Heartbeat(r, market, "job", ttl=0.6) as beat:
+        with job_runner.Heartbeat(r, market, "job", ttl=0.6) as beat:
             r.set(key, "intruder", px=5000)
             wait_for(beat.lost.is_set, timeout=5, what="the loss to be noticed")
-            with pytest.raises(jobs.LockLost):
+            with pytest.raises(job_runner.LockLost):
                 beat.check()
         assert r.get(key) == b"intruder"
     finally:
@@ -190,13 +204,13 @@ def test_job_json_shape(redis_client: Any) -> None:
     job_id = uuid.uuid4().hex
     now = time.time()
     r.hset(
-        jobs.job_key(job_id),
+        job_records.job_key(job_id),
         mapping={"market": "1", "state": "queued", "queued_at": now, "pages_total": 0},
     )
     try:
-        job = jobs.job_get(job_id=job_id, r=r)
+        job = job_records.job_get(job_id=job_id, r=r)
         assert job is not None
-        data = jobs.job_json(job, r=r)
+        data = job_records.job_json(job, r=r)
         assert data["job"] == job_id
         assert data["market"] == "1"
         assert data["state"] == "queued"
@@ -206,7 +220,7 @@ def test_job_json_shape(redis_client: Any) -> None:
         assert data["startedAt"] is None
         assert data["error"] is None
     finally:
-        r.delete(jobs.job_key(job_id))
+        r.delete(job_records.job_key(job_id))
 
 
 def test_a_job_that_keeps_killing_its_worker_is_given_up(redis_client: Any) -> None:
@@ -215,19 +229,19 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(redis_client: Any) -> N
     market = f"t{uuid.uuid4().hex[:8]}"
     job_id = uuid.uuid4().hex
     r.hset(
-        jobs.job_key(job_id),
-        mapping={"market": market, "state": "running", "attempts": jobs.MAX_RUNS},
+        job_records.job_key(job_id),
+        mapping={"market": market, "state": "running", "attempts": job_runner.MAX_RUNS},
     )
-    r.set(jobs.pending_key(market), job_id)
+    r.set(job_records.pending_key(market), job_id)
     try:
         # when it is delivered once more, it is acknowledged without running
-        assert jobs.run_rebuild(job_id=job_id, market=market, r=r) is None
-        job = jobs.job_get(job_id=job_id, r=r)
+        assert job_runner.run_rebuild(job_id=job_id, market=market, r=r) is None
+        job = job_records.job_get(job_id=job_id, r=r)
         assert job is not None
         assert job.state == "failed"
         assert "gave up" in (job.error or "")
         # and the market is free for the next request
-        assert r.get(jobs.pending_key(market)) is None
-        assert r.get(jobs.lock_key(market)) is None
+        assert r.get(job_records.pending_key(market)) is None
+        assert r.get(job_records.lock_key(market)) is None
     finally:
-        r.delete(jobs.job_key(job_id), jobs.pending_key(market))
+        r.delete(job_records.job_key(job_id), job_records.pending_key(market))

@@ -19,7 +19,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.routing import PAGE_SIZE
+from shop.paths import PAGE_SIZE
 from tests.catalog.conftest import BuiltCache, memberships, sandbox_call, without_token
 from tests.conftest import SandboxProcess
 

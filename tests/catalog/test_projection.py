@@ -9,16 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog.documents import (
-    document_pieces,
-    format_price,
-    merge_product,
-    pack_price,
-    render_document,
-    unpack_price,
-)
+from catalog.documents import document_pieces, merge_product, render_document
+from catalog.prices import format_price, pack_price, unpack_price
 from catalog.projection import product_text
-from catalog.query import Snapshot
+from catalog.snapshot import Snapshot
 from catalog.store import GenerationMeta, LoadedGeneration
 
 SEK = {

@@ -11,14 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.query import (
-    Snapshot,
-    bits_from,
-    facets,
-    ordinals_of,
-    parse_query,
-    run_query,
-)
+from catalog.bitsets import bits_from, ordinals_of
+from catalog.facets import facets
+from catalog.query import run_query
+from catalog.query_body import parse_query
+from catalog.records import IndexRecord
+from catalog.snapshot import Snapshot
 from catalog.store import GenerationMeta, LoadedGeneration
 from storefront.api import ApiError
 
@@ -65,7 +63,8 @@ def snapshot() -> Snapshot:
         categories={"en": CATEGORIES},
         facets={"en": {"swatch.desc": [["Red", {}], ["Green", {}], ["Blue", {}]]}},
     )
-    return Snapshot(LoadedGeneration("1", 1, 0, meta, recs))
+    records = {pid: IndexRecord.from_stored(stored) for pid, stored in recs.items()}
+    return Snapshot(LoadedGeneration("1", 1, 0, meta, records))
 
 
 def ids(snap: Snapshot, body: dict[str, Any], pricelist: str = "1") -> list[str]:

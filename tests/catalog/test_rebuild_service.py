@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from prometheus_client import REGISTRY
 
-from catalog import jobs, store
+from catalog import centra_state, job_records, store
 from catalog.rebuild import (
     CatalogMismatch,
     CatalogRefused,
@@ -24,7 +24,7 @@ from catalog.rebuild import (
 from storefront import embedded
 from storefront.centra import CentraClient, CentraUnavailable
 from tests.catalog.conftest import API_KEY, forget_process_state, sandbox_call, without_token
-from tests.catalog.test_worker_killed import own_stack, stop_worker
+from tests.catalog.own_stack import own_stack, stop_worker
 from tests.conftest import SandboxProcess, start_sandbox_process
 
 
@@ -105,7 +105,7 @@ def test_shop_meta_is_fetched_and_stored(
     scratch_redis: redis.Redis, sandbox: SandboxProcess
 ) -> None:
     shop = refresh_shop_meta(r=scratch_redis)
-    assert store.load_shop_meta(r=scratch_redis) is not None
+    assert centra_state.load_shop_meta(r=scratch_redis) is not None
     countries = sandbox_call(sandbox, "GET", "countries").json()["countries"]
     assert shop.countries == countries
     assert shop.country_defaults("se") is not None
@@ -128,12 +128,12 @@ def test_centra_down_mid_build_keeps_the_live_generation(
     assert store.live_generation(r=scratch_redis, market="1") == live.generation
     assert store.building_generation(r=scratch_redis, market="1") is None
     assert not scratch_redis.exists(store.gen_key("1", live.generation + 1, "docs"))
-    assert store.upstream_down(r=scratch_redis)
+    assert centra_state.upstream_down(r=scratch_redis)
     # And once Centra is back the next rebuild completes
     own_sandbox.control("PUT", "faults", json={"errorRate": 0})
     again = rebuild_market(market="1", client=client, r=scratch_redis)
     assert again.products == live.products
-    assert not store.upstream_down(r=scratch_redis)
+    assert not centra_state.upstream_down(r=scratch_redis)
 
 
 class ShrinkingCentra(CentraClient):
@@ -265,7 +265,7 @@ def test_a_rebuild_that_would_leave_every_category_empty_is_refused(
 @pytest.mark.worker
 @pytest.mark.django_db
 def test_a_refused_rebuild_fails_its_job_with_the_reason_operators_see(
-    settings: Any, admin_user: User
+    settings: Any, admin_user: User, own_servers: None
 ) -> None:
     # Given a live market built by a real worker, on a stack of this test's own
     with own_stack(["--products", "60", "--markets", "1", "--languages", "2"]) as stack:
@@ -280,7 +280,7 @@ def test_a_refused_rebuild_fails_its_job_with_the_reason_operators_see(
             # the live generation stays
             assert done.returncode != 0
             assert "CATALOG_MAX_PRODUCT_LOSS" in done.stdout
-            raw_id = stack.r.get(jobs.market_job_key("1"))
+            raw_id = stack.r.get(job_records.market_job_key("1"))
             assert raw_id is not None
             job_id = raw_id.decode()  # type: ignore[union-attr]
             job = stack.job(job_id)

@@ -1,4 +1,4 @@
-"""The path rules, listing URLs and page-model helpers of ``catalog.routing`` (no I/O)."""
+"""The path rules, listing URLs and page-model helpers of ``shop.routing`` (no I/O)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.routing import (
+from shop.catalog_pages import clean_html
+from shop.paths import (
     MAX_PAGE,
     MAX_PATH_CHARS,
     PAGE_SIZE,
     Listing,
-    clean_html,
     listing_url,
     path_decision,
     uri_path,

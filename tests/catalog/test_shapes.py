@@ -16,22 +16,21 @@ from catalog.documents import (
     CATEGORIES_SHAPE,
     CATEGORIES_UNREADABLE,
     STOCK_UNKNOWN,
-    ShopMeta,
-    currency_code,
     document_pieces,
-    learn_separator,
     merge_product,
-    pack_price,
-    pricelist_format,
     read_categories,
     report_problems,
     search_words,
     stock_state,
-    unpack_price,
 )
+from catalog.facets import facets
+from catalog.prices import learn_separator, pack_price, unpack_price
 from catalog.projection import product_text, related_text
-from catalog.query import Snapshot, facets, parse_query, run_query
+from catalog.query import run_query
+from catalog.query_body import parse_query
 from catalog.rebuild import _facet_catalog, small_related_keys
+from catalog.shop_meta import ShopMeta, currency_code, pricelist_format
+from catalog.snapshot import Snapshot
 from catalog.store import GenerationMeta, LoadedGeneration
 
 # -- the shapes, as each source shows them ------------------------------------------------------
@@ -238,9 +237,9 @@ def test_the_record_holds_centras_category_positions_and_search_sees_their_names
         pricelists=["1", "2"],
         currency_formats={},
     )
-    assert doc.rec["c"] == {"312": 4, "31": 7}
+    assert doc.rec.category_positions == {"312": 4, "31": 7}
     assert doc.problems == {}
-    assert "klanningar" in doc.rec["x"]["sv"].split()
+    assert "klanningar" in doc.rec.search_words["sv"].split()
     assert "dresses" in search_words(product(dialect)).split()
 
 
@@ -287,8 +286,8 @@ def test_items_in_stock_follow_the_stock_value_and_centras_available_is_kept(
         currency_formats={},
     )
     # Then the items in stock are read as such, and Centra's own available is what is kept
-    assert doc.rec["i"] == [["S", 1], ["M", 1], ["L", 1], ["XL", 0], ["XXL", 1]]
-    assert doc.rec["a"] == 0
+    assert doc.rec.items == [("S", True), ("M", True), ("L", True), ("XL", False), ("XXL", True)]
+    assert doc.rec.available is False
     assert doc.problems == {}
 
 
@@ -296,7 +295,7 @@ def test_a_product_without_centras_available_has_none_recorded() -> None:
     doc = merge_product(
         {"en": product("seeds", available=None)}, pricelists=["1"], currency_formats={}
     )
-    assert "a" not in doc.rec
+    assert doc.rec.available is None
 
 
 def test_an_unknown_stock_value_is_sold_out_counted_and_logged_with_the_product_id(
@@ -313,7 +312,7 @@ def test_an_unknown_stock_value_is_sold_out_counted_and_logged_with_the_product_
     with caplog.at_level(logging.WARNING, logger="catalog.documents"):
         report_problems(doc, market="1")
     # Then that item counts as sold out, the metric counts the product once, the log names it
-    assert doc.rec["i"] == [["S", 1], ["M", 0]]
+    assert doc.rec.items == [("S", True), ("M", False)]
     assert metric(STOCK_UNKNOWN) == before + 1
     assert [r for r in caplog.records if "2077" in r.getMessage() and "soon" in r.getMessage()]
 
@@ -327,7 +326,7 @@ def test_unreadable_categories_are_counted_and_logged(caplog: pytest.LogCaptureF
     before = metric(CATEGORIES_UNREADABLE)
     with caplog.at_level(logging.WARNING, logger="catalog.documents"):
         report_problems(doc, market="2")
-    assert doc.rec["c"] == {}
+    assert doc.rec.category_positions == {}
     assert metric(CATEGORIES_UNREADABLE) == before + 1
     assert [r for r in caplog.records if "2078" in r.getMessage()]
 
@@ -401,7 +400,7 @@ def test_a_rebuild_learns_the_separator_a_refresh_does_not() -> None:
         payload, pricelists=["1", "2"], currency_formats=formats, learn_formats=True
     )
     assert formats["1"]["thousandsSeparator"] == "\u00a0"
-    assert doc.rec["p"][0] == [1299, 1299, 0, 0]
+    assert doc.rec.prices[0] == [1299, 1299, 0, 0]
 
 
 @pytest.mark.parametrize("pricelists", [OAS_PRICELISTS, SEEDS_PRICELISTS])

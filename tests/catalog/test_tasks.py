@@ -11,12 +11,13 @@ import requests
 from celery.schedules import crontab
 from django.conf import settings
 
-from catalog import jobs
+from catalog import job_records
 from catalog.tasks import RebuildTask, rebuild_all_task, rebuild_market_task
 from storefront.celery import app as celery_app
 from storefront.centra import CentraUnavailable
-from tests.catalog.test_worker_killed import ROOT, own_stack, stop_worker, wait_for
+from tests.catalog.own_stack import ROOT, own_stack, stop_worker
 from tests.conftest import SandboxProcess
+from tests.support import wait_for
 
 
 def test_rebuild_tasks_survive_a_lost_worker_and_stay_below_the_visibility_timeout() -> None:
@@ -95,13 +96,13 @@ def test_rebuild_all_task_fans_out_one_job_per_market(
         assert job.pages_done == job.pages_total > 0
 
 
-def _finished(r: Any, job_id: str) -> jobs.Job | None:
-    job = jobs.job_get(job_id=job_id, r=r)
+def _finished(r: Any, job_id: str) -> job_records.Job | None:
+    job = job_records.job_get(job_id=job_id, r=r)
     return job if job is not None and job.state in {"done", "failed"} else None
 
 
 @pytest.mark.worker
-def test_retries_on_centra_unavailable_end_in_success() -> None:
+def test_retries_on_centra_unavailable_end_in_success(own_servers: None) -> None:
     with own_stack(["--products", "60", "--markets", "1", "--languages", "1"]) as stack:
         # given a queued rebuild and a Centra that fails every call
         job_id = stack.enqueue("1")
@@ -126,8 +127,8 @@ def test_retries_on_centra_unavailable_end_in_success() -> None:
             # (released right after the job is marked done)
             wait_for(
                 lambda: (
-                    stack.r.get(jobs.lock_key("1")) is None
-                    and stack.r.get(jobs.pending_key("1")) is None
+                    stack.r.get(job_records.lock_key("1")) is None
+                    and stack.r.get(job_records.pending_key("1")) is None
                 ),
                 timeout=10,
                 what="lock and pending key released",
@@ -136,7 +137,7 @@ def test_retries_on_centra_unavailable_end_in_success() -> None:
             stop_worker(worker)
 
 
-def _retrying(stack: Any, job_id: str) -> jobs.Job | None:
+def _retrying(stack: Any, job_id: str) -> job_records.Job | None:
     job = stack.job(job_id)
     if job is not None and job.state == "failed":
         raise AssertionError(f"gave up instead of retrying: {job.error}")

@@ -12,6 +12,7 @@ import redis
 import requests
 from django.test import Client
 
+from catalog import shop_reads
 from catalog.rebuild import rebuild_market
 from storefront import embedded
 from storefront.centra import CentraClient, CentraUnavailable
@@ -188,7 +189,7 @@ def test_redis_down_reads_through_to_centra(
 ) -> None:
     settings.REDIS_URL = f"redis://127.0.0.1:{embedded.free_port()}/0"  # nothing listens
     settings.STOREFRONT_API_KEYS = ["k"]
-    monkeypatch.setattr("catalog.services._last_shop", None)
+    shop_reads.last_shop.clear()
     body = {"market": "1", "pricelist": "2", "language": "en", "limit": 3}
     resp = post(Client(), "products", body, HTTP_AUTHORIZATION="Bearer k")
     assert resp.status_code == 200

@@ -25,7 +25,7 @@ SEK = {"market": "1", "pricelist": "1", "language": "en"}
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     with webhook_stack("e2e", ["--products", "60"]) as s:
         yield s
 

@@ -24,8 +24,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from catalog import store
+from catalog import store, store_writes
 from catalog.documents import ProductDoc
+from catalog.records import IndexRecord
 from tests.catalog.webhook_stack import Stack, wait_for, webhook_stack
 
 LEAVES = ["311", "312", "313", "314", "321", "322", "511", "512", "513", "514", "521", "522"]
@@ -33,7 +34,7 @@ NAMES = ["Åsa Shirt", "Grön Parka", "Jörg Coat", "Plain Tee", "Små Bag"]
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     # A small shop in two languages and pricelists; pages of 5 products at 10 ms each make a
     # rebuild of a market take long enough (some 0.3 s) for webhooks to land in the middle.
     with webhook_stack(
@@ -166,23 +167,23 @@ def test_a_rebuilds_bulk_write_keeps_a_refresh_made_while_it_was_packing(stack: 
     # Given a generation being built, and a rebuild writing products it fetched earlier
     r, market = stack.r, "race"
     meta = store.GenerationMeta(languages=["en"], pricelists=["1"], currency_formats={})
-    generation = store.begin_generation(r=r, market=market, meta=meta, ttl=60)
+    generation = store_writes.begin_generation(r=r, market=market, meta=meta, ttl=60)
 
     def fetched_before_the_edit() -> Iterator[ProductDoc]:
-        yield ProductDoc("p1", "p1 as fetched", {"v": 1})
+        yield ProductDoc("p1", "p1 as fetched", IndexRecord.from_stored({"u": "p1"}))
         # A webhook refresh lands while the rebuild is still compressing its batch
-        refreshed = ProductDoc("p2", "p2 after the edit", {"v": 2})
-        store.upsert_products(r=r, market=market, generation=generation, docs=[refreshed])
-        yield ProductDoc("p2", "p2 before the edit", {"v": 1})
+        refreshed = ProductDoc("p2", "p2 after the edit", IndexRecord.from_stored({"u": "p2"}))
+        store_writes.upsert_products(r=r, market=market, generation=generation, docs=[refreshed])
+        yield ProductDoc("p2", "p2 before the edit", IndexRecord.from_stored({"u": "p2"}))
 
     # When the rebuild writes its batch
-    store.write_products(
+    store_writes.write_products(
         r=r, market=market, generation=generation, products=fetched_before_the_edit(), ttl=60
     )
     # Then the refresh's newer product is kept, and the rest written
     docs = store.read_docs(r=r, market=market, generation=generation, product_ids=["p1", "p2"])
     assert docs == {"p1": "p1 as fetched", "p2": "p2 after the edit"}
-    store.discard_generation(r=r, market=market, generation=generation)
+    store_writes.discard_generation(r=r, market=market, generation=generation)
 
 
 def test_rebuilds_interleaved_with_webhooks_end_equal_to_the_sandbox(stack: Stack) -> None:

@@ -20,7 +20,7 @@ EDITS = 24
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     with webhook_stack("recovery", ["--products", "120"]) as s:
         yield s
 

@@ -37,9 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SECRET = "webhook-stack-shared-secret"
 WEBHOOK_SECRET = "webhook-stack-webhook-secret"
 API_KEY = "webhook-stack-api-key"
+# as tests/conftest.py, one folder per pytest-xdist worker (not imported: the benchmark runs
+# without pytest)
 ARTIFACTS = Path(
     os.environ.get("TEST_ARTIFACTS", ROOT / "var" / "test-artifacts")
-)  # as tests/conftest.py (not imported: the benchmark runs without pytest)
+) / os.environ.get("PYTEST_XDIST_WORKER", "")
 T = TypeVar("T")
 
 # Keys that say work is still on its way (see catalog.invalidation and catalog.jobs).

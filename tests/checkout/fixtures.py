@@ -6,8 +6,10 @@ proxy tests under ``tests/storefront``), so each has them without a shared conft
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,8 @@ from django.test import Client
 
 from catalog.documents import stock_state
 from storefront import embedded
+from storefront.centra import CentraClient
+from storefront.locations import SessionLocation, session_location
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
 
 API = "/api/checkout/"
@@ -170,3 +174,36 @@ def bff_server(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[BffServe
     port, proc = start_gunicorn(gunicorn_env(redis_url, own_sandbox))
     yield BffServer(url=f"http://127.0.0.1:{port}", port=port, sandbox=own_sandbox)
     embedded.stop(proc)
+
+
+def payment_body(method: str) -> dict[str, Any]:
+    return {
+        "paymentMethod": method,
+        "paymentReturnPage": RETURN_PAGE,
+        "paymentFailedPage": FAILED_PAGE,
+        "termsAndConditions": True,
+        "address": ADDRESS,
+    }
+
+
+def form_of(page: str) -> tuple[str, dict[str, str]]:
+    """The first form of an HTML page: its action and its named inputs."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert action, page
+    fields = {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"', page)
+    }
+    return html.unescape(action.group(1)), fields
+
+
+def recorded(token: str) -> SessionLocation | None:
+    """What the BFF recorded for ``token``, without asking Centra (a look-up would fail)."""
+    nowhere = CentraClient("http://127.0.0.1:9/api/checkout/", "x", connect_timeout=0.2)
+    return session_location(token, client=nowhere)
+
+
+RETURN_PAGE = f"{FRONTEND}/checkout/return?step=done"
+
+
+FAILED_PAGE = f"{FRONTEND}/checkout/failed"

@@ -23,18 +23,31 @@ import requests
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from catalog import services, store
-from catalog.rebuild import market_ids, rebuild_market
+from catalog import centra_state
 from checkout import shapes
 from checkout.session import follow_visitor_choice
-from storefront import centra
+from storefront import localcache
 from storefront.centra import CentraClient
-from tests.checkout.fixtures import catalog, purchasable, sandbox_log, sandbox_log_clear, shopper
-from tests.checkout.test_session import recorded
-from tests.conftest import SandboxProcess
+from tests.checkout.fixtures import (
+    recorded,
+    sandbox_log,
+    sandbox_log_clear,
+    shopper,
+)
+from tests.checkout.page_helpers import (
+    OWN,
+    add,
+    assert_shopper_page,
+    build_cache,
+    field_error,
+    fresh_clients,
+    sized_product,
+    text,
+    use_page_cache,
+    visible,
+)
+from tests.conftest import RedisDatabases, SandboxProcess
 
-OWN = "http://testserver"  # the pages' own origin under the test client
-PAGES_DB = 10  # this module's catalog cache (see the module docstring)
 ADDRESS = {
     "email": "page.shopper@example.com",
     "firstName": "Page",
@@ -55,40 +68,12 @@ def cache_url(redis_url: str, db: int) -> str:
     return parts._replace(path=f"/{db}").geturl()
 
 
-def build_cache(url: str, sandbox: SandboxProcess) -> None:
-    """Every market of ``sandbox``, built into the Redis database at ``url``."""
-    from django.conf import settings
-
-    r = redis.Redis.from_url(url)
-    r.flushdb()
-    previous = settings.REDIS_URL
-    settings.REDIS_URL = url
-    try:
-        client = CentraClient(sandbox.api, sandbox.secret)
-        for market in market_ids(client=client, r=r):
-            rebuild_market(market=market, client=client, r=r)
-    finally:
-        settings.REDIS_URL = previous
-        services.snapshots.clear()
-        store.forget_local_state()
-
-
 @pytest.fixture(scope="module")
-def page_cache(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
-    url = cache_url(redis_url, PAGES_DB)
+def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
+    url = redis_db_url
     build_cache(url, own_sandbox)
     yield url
     redis.Redis.from_url(url).flushdb()
-
-
-def use_page_cache(cache: str, sandbox: SandboxProcess, settings: Any) -> Iterator[SandboxProcess]:
-    """This process's BFF on ``sandbox`` and the cache at ``cache``, for one test."""
-    settings.REDIS_URL = cache
-    services.snapshots.clear()
-    store.forget_local_state()
-    yield sandbox
-    services.snapshots.clear()
-    store.forget_local_state()
 
 
 @pytest.fixture
@@ -110,47 +95,6 @@ def centra_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
 
     monkeypatch.setattr(CentraClient, "request", spy)
     return calls
-
-
-def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Centra clients (and so circuit breakers) of this test's own: the failures a fault test
-    causes must not leave the shared client's breaker open for the tests after it."""
-    monkeypatch.setattr(centra, "_clients", {})
-
-
-def text(response: Any) -> str:
-    return str(response.content.decode())
-
-
-def visible(response: Any) -> str:
-    """The page's words, without tags, entities decoded, spaces collapsed."""
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text(response), flags=re.S)
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def assert_shopper_page(response: Any, status: int | tuple[int, ...]) -> str:
-    """A page a shopper may see: HTML, the expected status, no trace and no raw JSON."""
-    expected = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in expected, (response.status_code, text(response)[:500])
-    assert response["Content-Type"].startswith("text/html"), response["Content-Type"]
-    body = text(response)
-    assert not body.lstrip().startswith("{"), body[:200]
-    for leak in ("Traceback", '"errors"', "Exception", "stack trace", "CentraUnavailable"):
-        assert leak not in body, leak
-    if response.status_code != 304:
-        assert response["Cache-Control"] == "no-store"
-    return body
-
-
-def field_error(response: Any, name: str) -> str:
-    """The error shown next to the field ``name``."""
-    found = re.search(
-        rf'data-field="{re.escape(name)}".*?<p class="co-error" id="e-{re.escape(name)}">(.*?)</p>',
-        text(response),
-        re.S,
-    )
-    assert found is not None, f"no error next to {name}"
-    return unescape(found.group(1)).strip()
 
 
 class _Forms(HTMLParser):
@@ -200,25 +144,6 @@ def form_with(html: str, marker: str) -> dict[str, Any]:
         if marker in f["attrs"] or f["action"] == marker:
             return f
     raise AssertionError(f"no form {marker}")
-
-
-def sized_product(sandbox: SandboxProcess, sizes: int = 2) -> tuple[dict[str, Any], list[str]]:
-    """A product with at least ``sizes`` sizes in stock, and those items."""
-    for p in catalog(sandbox):
-        items = [i["item"] for i in p["items"] if purchasable(i)]
-        if p.get("price") and len(items) >= sizes:
-            return p, items[:sizes]
-    raise AssertionError("no product with enough sizes in stock")
-
-
-def add(client: Client, item: str) -> Any:
-    """The size picker's post, as a browser sends it: a first visit is sent back once (307)
-    with its nonce cookie, and posts again."""
-    response = client.post("/cart/add", {"item": item})
-    if response.status_code == 307:
-        response = client.post(response["Location"], {"item": item})
-    assert response.status_code == 303, text(response)[:300]
-    return response
 
 
 def bag_with(client: Client, sandbox: SandboxProcess, sizes: int = 1) -> list[str]:
@@ -499,7 +424,7 @@ def test_the_picker_works_when_centra_does_not(
 
 
 def test_the_pickers_hook_moves_an_existing_session_at_once(shop: SandboxProcess) -> None:
-    """checkout.session.follow_visitor_choice, for catalog.pages.choose_context to call."""
+    """checkout.session.follow_visitor_choice, for shop.catalog_views.choose_context to call."""
     # Given a shopper with a bag made in Sweden
     client = shopper()
     bag_with(client, shop)
@@ -875,15 +800,17 @@ def test_centra_failing_is_a_friendly_503_never_a_500(
 
 
 def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
-    use_own_sandbox: SandboxProcess, settings: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    use_own_sandbox: SandboxProcess,
+    settings: Any,
+    redis_dbs: RedisDatabases,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fresh_clients(monkeypatch)
     # Given no shop set-up in the cache at all, and Centra answering 5xx
-    url = cache_url(redis_url, PAGES_DB + 1)
-    redis.Redis.from_url(url).flushdb()
+    url = redis_dbs.allocate()
     settings.REDIS_URL = url
-    services.snapshots.clear()
-    store.forget_local_state()
+    localcache.clear_all()
+    centra_state.forget_local_state()
     assert use_own_sandbox.control("PUT", "faults", json={"errorRate": 1}).status_code == 200
     client = shopper()
     try:
@@ -892,8 +819,8 @@ def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
         assert page.status_code == 503
     finally:
         redis.Redis.from_url(url).flushdb()
-        services.snapshots.clear()
-        store.forget_local_state()
+        localcache.clear_all()
+        centra_state.forget_local_state()
 
 
 # -- a stale form ---------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ out-of-stock 410, the bulk PUT items, vouchers with "+" and "/"."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,39 +11,18 @@ import requests
 
 from checkout import shapes
 from tests.checkout.fixtures import (
-    ADDRESS,
+    FAILED_PAGE,
     FRONTEND,
+    RETURN_PAGE,
     BffServer,
     call,
+    form_of,
     in_stock_items,
+    payment_body,
     sandbox_log,
     sandbox_log_clear,
     shopper,
 )
-
-RETURN_PAGE = f"{FRONTEND}/checkout/return?step=done"
-FAILED_PAGE = f"{FRONTEND}/checkout/failed"
-
-
-def payment_body(method: str) -> dict[str, Any]:
-    return {
-        "paymentMethod": method,
-        "paymentReturnPage": RETURN_PAGE,
-        "paymentFailedPage": FAILED_PAGE,
-        "termsAndConditions": True,
-        "address": ADDRESS,
-    }
-
-
-def form_of(page: str) -> tuple[str, dict[str, str]]:
-    """The first form of an HTML page: its action and its named inputs."""
-    action = re.search(r'<form[^>]*action="([^"]+)"', page)
-    assert action, page
-    fields = {
-        html.unescape(n): html.unescape(v)
-        for n, v in re.findall(r'<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"', page)
-    }
-    return html.unescape(action.group(1)), fields
 
 
 def cart_with_one_item(sandbox: Any) -> tuple[Any, str]:

@@ -14,16 +14,17 @@ import requests
 
 from checkout import shapes
 from checkout.services import payment_flag_key, session_lock_key
-from storefront.centra import CentraClient
-from storefront.locations import SessionLocation, forget_location, session_location
+from storefront.locations import forget_location
 from tests.checkout.fixtures import (
     call,
+    form_of,
     in_stock_items,
+    payment_body,
+    recorded,
     sandbox_log,
     sandbox_log_clear,
     shopper,
 )
-from tests.checkout.test_purchase import form_of, payment_body
 from tests.support import wait_for
 
 
@@ -238,12 +239,6 @@ def test_the_cart_count_cookie_follows_the_selection(sandbox: Any) -> None:
     token = resp.json()["token"]
     header_client = shopper()
     assert "cart_count" not in call(header_client, "GET", "selection", HTTP_API_TOKEN=token).cookies
-
-
-def recorded(token: str) -> SessionLocation | None:
-    """What the BFF recorded for ``token``, without asking Centra (a look-up would fail)."""
-    nowhere = CentraClient("http://127.0.0.1:9/api/checkout/", "x", connect_timeout=0.2)
-    return session_location(token, client=nowhere)
 
 
 def test_every_selection_answer_records_the_sessions_location(sandbox: Any) -> None:

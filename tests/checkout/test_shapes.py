@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from checkout import shapes
-from checkout.pages import CheckoutForm, basket_of, checkout_form, order_view
 from checkout.session import SessionAnswer
+from shop.bag import basket_of, order_view
+from shop.checkout_views import CheckoutForm, checkout_form
 
 PRODUCT = {
     "product": "1313",

@@ -1,7 +1,7 @@
 """Browser tests: the BFF under gunicorn on a real port, its cache built from the session's
 sandbox, and Debian's Chromium driven by Playwright.
 
-The cache lives in a Redis database of its own (:data:`E2E_DB`), built once per session with
+The cache lives in a Redis database of its own (from ``redis_dbs``), built once per session with
 the real rebuild service, so gunicorn's workers read exactly what a deployed BFF would.
 """
 
@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 
 from storefront import embedded
-from tests.conftest import ARTIFACTS, SandboxProcess, worker_env
+from tests.conftest import ARTIFACTS, RedisDatabases, SandboxProcess, worker_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,13 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-E2E_DB = 7
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _db_url(redis_url: str, db: int) -> str:
-    parts = urlsplit(redis_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 @dataclass
@@ -43,17 +36,18 @@ class Shop:
 
 
 @pytest.fixture(scope="session")
-def e2e_cache(redis_url: str, sandbox: SandboxProcess) -> Iterator[str]:
-    """Every market of the sandbox, built into :data:`E2E_DB`."""
+def e2e_cache(redis_dbs: RedisDatabases, sandbox: SandboxProcess) -> Iterator[str]:
+    """Every market of the sandbox, built into a Redis database of its own (through this
+    process's BFF: whoever requests it requests ``services`` first, as ``shop`` does)."""
     from django.conf import settings
 
-    from catalog import services, store
+    from catalog import centra_state
     from catalog.rebuild import market_ids, rebuild_market
+    from storefront import localcache
     from storefront.centra import get_client
 
-    url = _db_url(redis_url, E2E_DB)
+    url = redis_dbs.allocate()
     r = redis.Redis.from_url(url)
-    r.flushdb()
     previous = settings.REDIS_URL
     settings.REDIS_URL = url
     try:
@@ -62,14 +56,14 @@ def e2e_cache(redis_url: str, sandbox: SandboxProcess) -> Iterator[str]:
             rebuild_market(market=market, client=client, r=r)
     finally:
         settings.REDIS_URL = previous
-        services.snapshots.clear()
-        store.forget_local_state()
+        localcache.clear_all()
+        centra_state.forget_local_state()
     yield url
     r.flushdb()
 
 
 @pytest.fixture(scope="session")
-def shop(redis_url: str, sandbox: SandboxProcess, e2e_cache: str) -> Iterator[Shop]:
+def shop(services: None, redis_url: str, sandbox: SandboxProcess, e2e_cache: str) -> Iterator[Shop]:
     """gunicorn serving the BFF (DEBUG off, as in production) over the built cache."""
     port = embedded.free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

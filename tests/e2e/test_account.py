@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_checkout import (
+from tests.e2e.own_shop import (
     OwnShop,
     Shots,
     add_sizes,
@@ -30,13 +30,12 @@ from tests.e2e.test_checkout import (
 
 pytestmark = pytest.mark.browser
 
-ACCOUNT_E2E_DB = 14
 PASSWORD = "hemligt-123"
 
 
 @pytest.fixture(scope="module")
-def own_shop(redis_url: str) -> Iterator[OwnShop]:
-    yield from serve_own_shop(redis_url, ACCOUNT_E2E_DB, "account-e2e")
+def own_shop(redis_url: str, redis_db_url: str) -> Iterator[OwnShop]:
+    yield from serve_own_shop(redis_url, redis_db_url, "account-e2e")
 
 
 def new_email() -> str:

@@ -22,17 +22,15 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.checkout.fixtures import sandbox_log, sandbox_log_clear
 from tests.conftest import SandboxProcess
-from tests.e2e.test_checkout import OwnShop, Shots, in_stock, product_with_sizes, serve_own_shop
+from tests.e2e.own_shop import OwnShop, Shots, in_stock, product_with_sizes, serve_own_shop
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
 
-DOUBLE_CLICK_DB = 15
-
 
 @pytest.fixture(scope="module")
-def own_shop(redis_url: str) -> Iterator[OwnShop]:
-    yield from serve_own_shop(redis_url, DOUBLE_CLICK_DB, "double-click-e2e")
+def own_shop(redis_url: str, redis_db_url: str) -> Iterator[OwnShop]:
+    yield from serve_own_shop(redis_url, redis_db_url, "double-click-e2e")
 
 
 def adds(sandbox: SandboxProcess) -> list[dict[str, Any]]:

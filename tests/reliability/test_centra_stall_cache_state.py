@@ -16,18 +16,12 @@ from typing import Any
 import redis
 from django.test import Client
 
-from catalog import store
+from catalog import centra_state
 from storefront.circuit import CircuitBreaker
 from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
 from tests.checkout.fixtures import call, shopper
 from tests.conftest import SandboxProcess
-from tests.reliability.test_centra_faults import (  # noqa: F401 - fixtures
-    CONTEXT,
-    faults,
-    faulty,
-    outage_bff,
-    post,
-)
+from tests.reliability.centra_outage import CONTEXT, post
 from tests.support import wait_for
 
 STALL_SECONDS = 6.0  # several breaker periods (reset 1 s, read timeout 0.5 s)
@@ -44,9 +38,9 @@ def catalog_reads(client: Client) -> list[Callable[[], Any]]:
 
 
 def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
-    outage_bff: CircuitBreaker,  # noqa: F811
-    faulty: SandboxProcess,  # noqa: F811
-    faults: Callable[..., None],  # noqa: F811
+    outage_bff: CircuitBreaker,
+    faulty: SandboxProcess,
+    faults: Callable[..., None],
     scratch_redis: redis.Redis,  # noqa: F811
 ) -> None:
     breaker = outage_bff
@@ -82,14 +76,14 @@ def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
     assert seen == {"STALE"}
     assert {"open", "half-open"} <= states
     # and the other processes know it: the breaker's opening is recorded in Redis
-    store.forget_local_state()
-    assert store.upstream_down(r=scratch_redis)
+    centra_state.forget_local_state()
+    assert centra_state.upstream_down(r=scratch_redis)
     # When Centra answers again, the next call gets through and the answers say HIT
     faults(stall=False)
     wait_for(
         lambda: call(browser, "GET", "selection").status_code == 200, what="checkout to recover"
     )
     assert breaker.status().state == "closed"
-    store.forget_local_state()
-    assert not store.upstream_down(r=scratch_redis)
+    centra_state.forget_local_state()
+    assert not centra_state.upstream_down(r=scratch_redis)
     assert {read()["X-Cache"] for read in reads} == {"HIT"}

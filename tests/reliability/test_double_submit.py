@@ -21,15 +21,14 @@ import pytest
 import requests
 
 from tests.checkout.fixtures import catalog, purchasable, sandbox_log, sandbox_log_clear
-from tests.e2e.test_checkout import OwnShop, serve_own_shop
+from tests.e2e.own_shop import OwnShop, serve_own_shop
 
-DOUBLE_SUBMIT_DB = 9
 NONCE = "n" * 32  # what the 307 would have set (32 URL-safe characters)
 
 
 @pytest.fixture(scope="module")
-def own_shop(redis_url: str) -> Iterator[OwnShop]:
-    yield from serve_own_shop(redis_url, DOUBLE_SUBMIT_DB, "double-submit")
+def own_shop(redis_url: str, redis_db_url: str) -> Iterator[OwnShop]:
+    yield from serve_own_shop(redis_url, redis_db_url, "double-submit")
 
 
 def post_add(

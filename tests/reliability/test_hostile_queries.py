@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 from django.test import Client
 
-from catalog.query import MAX_FILTER_VALUES, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS
+from catalog.query_body import MAX_FILTER_VALUES, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS
 from catalog.webhooks import expected_signature
 from tests.catalog.conftest import (  # noqa: F401 - fixtures
     BuiltCache,

@@ -16,7 +16,7 @@ from django.test import Client
 
 from tests.checkout import fixtures
 from tests.checkout.fixtures import BffServer, sandbox_log, sandbox_log_clear
-from tests.storefront.test_proxy_headers import raw_request
+from tests.support import raw_request
 
 _proxy_settings = fixtures._proxy_settings
 own_sandbox = fixtures.own_sandbox

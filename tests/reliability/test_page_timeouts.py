@@ -25,12 +25,11 @@ from django.test import Client
 
 from tests.checkout import fixtures
 from tests.checkout.fixtures import new_email, sandbox_log, sandbox_log_clear, shopper
-from tests.checkout.test_pages import (
+from tests.checkout.page_helpers import (
     OWN,
     add,
     assert_shopper_page,
     build_cache,
-    cache_url,
     fresh_clients,
     sized_product,
     text,
@@ -44,13 +43,12 @@ _proxy_settings = fixtures._proxy_settings
 own_sandbox = fixtures.own_sandbox
 use_own_sandbox = fixtures.use_own_sandbox
 
-TIMEOUTS_DB = 8  # this module's catalog cache
 PRODUCT_PAGE = OWN + "/a-product-page"  # where the form was: the page's "try again"
 
 
 @pytest.fixture(scope="module")
-def page_cache(redis_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
-    url = cache_url(redis_url, TIMEOUTS_DB)
+def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
+    url = redis_db_url
     build_cache(url, own_sandbox)
     yield url
     redis.Redis.from_url(url).flushdb()

@@ -29,8 +29,9 @@ import pytest
 import requests
 
 from storefront import embedded
-from tests.catalog.test_worker_killed import Stack, own_stack, stop_worker, wait_for
+from tests.catalog.own_stack import Stack, own_stack, stop_worker
 from tests.checkout.fixtures import start_gunicorn
+from tests.support import wait_for
 
 SIZES = ["--products", "300", "--markets", "2", "--pricelists", "2", "--languages", "2"]
 THREADS = 6
@@ -242,7 +243,7 @@ def shopper_probes(stack: Stack) -> list[Probe]:
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     with own_stack(SIZES, CATALOG_REBUILD_LOCK_SECONDS="40", CATALOG_REBUILD_CRON="off") as s:
         yield s
 

@@ -33,8 +33,8 @@ import redis
 import requests
 
 from catalog import invalidation
-from catalog.services import LocalDocuments
-from catalog.webhook_tasks import flush_invalidations
+from catalog.local_index import LocalDocuments
+from catalog.tasks import flush_invalidations
 from storefront import embedded, redis_client
 from tests.catalog.webhook_stack import Stack, wait_for, webhook_stack
 
@@ -49,7 +49,7 @@ ORIGIN = "http://shop.example"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     with webhook_stack(
         "redis-stall",
         ["--products", "120"],
@@ -294,7 +294,7 @@ def test_a_stalled_redis_is_found_out_once_and_then_skipped(stack: Stack) -> Non
 
 
 @pytest.fixture
-def own_redis(settings: Any) -> Iterator[tuple[str, int]]:
+def own_redis(settings: Any, own_servers: None) -> Iterator[tuple[str, int]]:
     port = embedded.free_port()
     proc = embedded.start_redis(port, tempfile.mkdtemp(prefix="storefront-stall-"))
     url = f"redis://127.0.0.1:{port}/0"

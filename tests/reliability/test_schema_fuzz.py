@@ -227,7 +227,7 @@ def test_oversize_catalog_queries_are_413_before_parsing(
     body = b'{"search": "' + b"x" * 2048 + b'"}'
     resp = Client().post(f"/api/checkout/{path}", body, content_type="application/json")
     assert resp.status_code == 413
-    assert resp.json() == {"errors": {"body": "too large"}}
+    assert resp.json() == {"errors": {"body": "larger than 1024 bytes"}}
 
 
 def test_oversize_webhooks_are_413_before_parsing(fuzz_bff: BuiltCache, settings: Any) -> None:
@@ -240,7 +240,7 @@ def test_oversize_webhooks_are_413_before_parsing(fuzz_bff: BuiltCache, settings
         HTTP_X_CENTRA_SIGNATURE="t=1,v1=00",
     )
     assert resp.status_code == 413
-    assert resp.json() == {"errors": {"body": "too large"}}
+    assert resp.json() == {"errors": {"body": "larger than 1024 bytes"}}
 
 
 # -- whole webhook requests ------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from tests.support import NO_FAULTS, wait_for
 
 
 @pytest.fixture(scope="module")
-def stalling() -> Iterator[SandboxProcess]:
+def stalling(own_servers: None) -> Iterator[SandboxProcess]:
     info, proc = start_sandbox_process(["--products", "60", "--languages", "1"])
     yield info
     info.control("PUT", "faults", json=NO_FAULTS)

@@ -27,15 +27,16 @@ from typing import Any
 
 import pytest
 
-from catalog import jobs, store
-from tests.catalog.test_worker_killed import (
+from catalog import centra_state, job_records, store
+from storefront import localcache
+from tests.catalog.own_stack import (
     Stack,
     catalog_snapshot,
     own_stack,
     running_with_pages,
     stop_worker,
-    wait_for,
 )
+from tests.support import wait_for
 
 SIZES = ["--products", "300", "--markets", "2", "--pricelists", "2", "--languages", "2"]
 MARKET = "1"
@@ -57,7 +58,7 @@ class Killed:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(own_servers: None) -> Iterator[Stack]:
     # Small pages make many of them, so there is a middle to kill a rebuild in.
     with own_stack(
         [*SIZES, "--latency-ms", "100"],
@@ -72,11 +73,9 @@ def stack() -> Iterator[Stack]:
 @pytest.fixture
 def bff(stack: Stack, settings: Any) -> Iterator[Stack]:
     """This process's BFF reads from the stack's Redis and sandbox."""
-    from catalog import services
-
     def forget() -> None:
-        services.snapshots.clear()
-        store.forget_local_state()
+        localcache.clear_all()
+        centra_state.forget_local_state()
 
     settings.REDIS_URL = stack.redis_url
     settings.CENTRA_API_URL = stack.sandbox.api
@@ -131,7 +130,7 @@ def kill_run(
     assert started is not None  # wait_for returns only a truthy value
     at_page = rng.randint(2, max(2, started.pages_total - 2))
 
-    def at_the_page() -> jobs.Job | None:
+    def at_the_page() -> job_records.Job | None:
         job = stack.job(job_id)
         return job if job is not None and job.pages_done >= at_page else None
 
@@ -188,11 +187,11 @@ def test_rebuild_killed_ten_times_at_random_points_never_serves_half_a_catalog(
 
                 def lock_lapsed() -> bool:
                     assert_serving_whole(stack, client, before)
-                    return stack.r.get(jobs.lock_key(MARKET)) is None
+                    return stack.r.get(job_records.lock_key(MARKET)) is None
 
                 wait_for(
                     lock_lapsed,
-                    timeout=jobs.heartbeat_ttl() + 15,
+                    timeout=job_records.heartbeat_ttl() + 15,
                     interval=0.3,
                     what="the dead worker's lock to lapse",
                 )

@@ -12,7 +12,7 @@ from tests.sandbox import products
 
 
 @pytest.fixture(scope="module")
-def large() -> Iterator[SandboxProcess]:
+def large(own_servers: None) -> Iterator[SandboxProcess]:
     info, proc = start_sandbox_process(["--products", "10000", "--languages", "2"])
     yield info
     embedded.stop(proc)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from tests.sandbox import (
     products,
     purchasable,
 )
-from tests.sandbox.test_payment_flow import pay_at_redirect_page, return_params
+from tests.sandbox.payments import pay_at_redirect_page, return_params
 
 DIALECTS = ("oas", "seeds")
 SHOP_ARGS = ["--products", "40", "--seed", "4"]
@@ -45,7 +45,7 @@ Shops = dict[str, SandboxProcess]
 
 
 @pytest.fixture(scope="module")
-def shops() -> Iterator[Shops]:
+def shops(own_servers: None) -> Iterator[Shops]:
     started = {d: start_sandbox_process([*SHOP_ARGS, "--dialect", d]) for d in DIALECTS}
     yield {d: sb for d, (sb, _) in started.items()}
     for _, proc in started.values():

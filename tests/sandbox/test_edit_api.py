@@ -22,12 +22,7 @@ from tests.sandbox import (
     products,
     purchasable,
 )
-from tests.sandbox.test_webhook_sender import (
-    WEBHOOK_SECRET,
-    Receiver,
-    flush,
-    reset_webhooks,
-)
+from tests.sandbox.webhooks import WEBHOOK_SECRET, Receiver, flush, reset_webhooks
 
 MARKETS = ("1", "2", "3")
 P = "1001"  # the product of the refused calls at the end: never changed

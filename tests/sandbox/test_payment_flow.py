@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -17,8 +15,8 @@ import requests
 from storefront import embedded
 from tests.conftest import SandboxProcess, start_sandbox_process
 from tests.sandbox import counted, purchasable, receipt_order
+from tests.sandbox.payments import TIMEOUT, Forms, pay_at_redirect_page, return_params
 
-TIMEOUT = 30
 RETURN_PAGE = "https://shop.example.com/checkout/return?step=2"
 FAILED_PAGE = "https://shop.example.com/checkout/failed"
 
@@ -31,31 +29,6 @@ def shop() -> Iterator[SandboxProcess]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-class Forms(HTMLParser):
-    """The forms of a page: action, method, hidden inputs and submit buttons."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(
-                {
-                    "action": a.get("action", ""),
-                    "method": a.get("method", "get"),
-                    "inputs": {},
-                    "buttons": [],
-                }
-            )
-        elif tag == "input" and self.forms:
-            self.forms[-1]["inputs"][a["name"]] = a.get("value", "")
-        elif tag == "button" and self.forms and "name" in a:
-            self.forms[-1]["buttons"].append((a["name"], a.get("value", "")))
 
 
 def new_client(sb: SandboxProcess) -> requests.Session:
@@ -124,21 +97,6 @@ def cart_with(sb: SandboxProcess, s: requests.Session, items: list[str], method:
     for item in items:
         assert s.post(sb.api + f"items/{item}", timeout=TIMEOUT).status_code == 200
     assert s.put(sb.api + f"payment-methods/{method}", timeout=TIMEOUT).status_code == 200
-
-
-def pay_at_redirect_page(url: str, decision: str = "pay") -> requests.Response:
-    """What the shopper's browser does on the provider's page: press a button."""
-    page = requests.get(url, timeout=TIMEOUT)
-    assert page.status_code == 200
-    (form,) = Forms(page.text).forms
-    assert ("decision", decision) in form["buttons"]
-    return requests.post(
-        form["action"], data={"decision": decision}, allow_redirects=False, timeout=TIMEOUT
-    )
-
-
-def return_params(location: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(location).query))
 
 
 # -- redirect --------------------------------------------------------------------------------

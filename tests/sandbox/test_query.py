@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.catalog import (
+from sandbox.catalog import Catalog
+from sandbox.catalog_model import (
     ALL_MARKETS,
     STOCK_INFINITE,
     STOCK_PREORDER,
     Brand,
-    Catalog,
     Category,
     Collection,
     Item,
@@ -23,6 +23,7 @@ from sandbox.catalog import (
     ProductText,
     Swatch,
 )
+from sandbox.dialect import shapes_for
 from sandbox.http import HttpError
 from sandbox.query import Context, parse_query, run_query, size_key
 
@@ -77,7 +78,7 @@ def make_product(
 
 @pytest.fixture
 def catalog() -> Catalog:
-    cat = Catalog()
+    cat = Catalog(shapes_for("oas"))
     cat.markets["1"] = Market("1", "Sweden", ["SE"])
     cat.pricelists["1"] = Pricelist("1", "SEK", "SEK", SEK, ["SE"])
     cat.languages["en"] = Language("en", "English")

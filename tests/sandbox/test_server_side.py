@@ -23,13 +23,13 @@ from tests.sandbox import (
     receipt_order,
     session_language,
 )
-from tests.sandbox.test_payment_flow import pay_at_redirect_page, return_params
+from tests.sandbox.payments import pay_at_redirect_page, return_params
 
 DIALECTS = ("oas", "seeds")
 
 
 @pytest.fixture(scope="module")
-def shops() -> Iterator[dict[str, SandboxProcess]]:
+def shops(own_servers: None) -> Iterator[dict[str, SandboxProcess]]:
     started = {
         d: start_sandbox_process(["--products", "40", "--seed", "4", "--dialect", d])
         for d in DIALECTS

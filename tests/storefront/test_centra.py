@@ -184,7 +184,7 @@ def test_a_server_that_never_answers_times_out() -> None:
             client.catalog("GET", "countries")
 
 
-def test_injected_5xx_is_unavailable_with_the_status() -> None:
+def test_injected_5xx_is_unavailable_with_the_status(own_servers: None) -> None:
     from storefront import embedded
     from tests.conftest import start_sandbox_process
 

@@ -19,7 +19,7 @@ def test_healthz_answers_while_the_process_is_up(client: Client) -> None:
     assert resp.json() == {"status": "ok"}
 
 
-def test_readyz_is_200_with_redis_and_the_sandbox_up(client: Client) -> None:
+def test_readyz_is_200_with_redis_and_the_sandbox_up(client: Client, services: None) -> None:
     resp = client.get("/readyz")
     assert resp.status_code == 200, resp.content
     assert resp.json()["status"] == "ready"

@@ -11,7 +11,7 @@ import redis
 import requests
 from django.test import RequestFactory
 
-from catalog.documents import ShopMeta
+from catalog.shop_meta import ShopMeta
 from storefront import embedded
 from storefront.centra import CentraClient
 from storefront.context import resolve_context

@@ -30,7 +30,7 @@ def bench_routes(settings: Any) -> Iterator[None]:
     clear_url_caches()
 
 
-def test_the_benchmark_floor_exists_only_when_benchmarking() -> None:
+def test_the_benchmark_floor_exists_only_when_benchmarking(services: None) -> None:
     # without BENCH_ENDPOINTS the path is a shop page that does not exist
     assert Client().get("/bench/hello").status_code == 404
 

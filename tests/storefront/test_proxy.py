@@ -9,7 +9,9 @@ import pytest
 
 from accounts.routes import ACCOUNT_ROUTES
 from checkout.routes import CHECKOUT_ROUTES
-from storefront.proxy import ProxyError, Segment, forward_headers, request_segments, route_match
+from storefront.api import ProxyError
+from storefront.proxy import forward_headers
+from storefront.routes import Segment, request_segments, route_match
 from tests.checkout import fixtures
 from tests.checkout.fixtures import (
     FRONTEND,

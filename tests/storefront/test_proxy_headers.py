@@ -3,7 +3,6 @@ reaches Centra, and the shared secret is in no answer and no log line, errors in
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import uuid
@@ -19,6 +18,7 @@ from tests.checkout.fixtures import (
     sandbox_log,
     shopper,
 )
+from tests.support import raw_request
 
 _proxy_settings = fixtures._proxy_settings
 own_sandbox = fixtures.own_sandbox
@@ -45,24 +45,6 @@ NEVER_FORWARDED = {
     "Forwarded": f"for=203.0.113.66;host={MARK}.example",
     "X-Real-IP": "203.0.113.66",
 }
-
-
-def raw_request(
-    server: BffServer, method: str, path: str, headers: dict[str, str], body: bytes = b""
-) -> tuple[int, dict[str, str], bytes]:
-    """Exactly these headers, in the client's spelling (no library adds or rewrites one)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        if body and "Transfer-Encoding" not in headers:
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body or None)
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
-    finally:
-        conn.close()
 
 
 def test_no_hop_by_hop_credential_or_forwarding_header_reaches_the_sandbox(

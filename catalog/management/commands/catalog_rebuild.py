@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog import jobs
+from catalog import job_records, jobs
 
 POLL_SECONDS = 0.5
 BAR_WIDTH = 30
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         for m, job_id in started:
             self.stdout.write(f"market {m}: job {job_id}")
         if options["wait"]:
-            timeout = options["timeout"] or float(jobs.lock_seconds())
+            timeout = options["timeout"] or float(job_records.lock_seconds())
             self._wait(started, timeout)
 
     def _wait(self, started: list[tuple[str, str]], timeout: float) -> None:
@@ -70,8 +70,8 @@ class Command(BaseCommand):
         while True:
             states: dict[str, dict[str, Any] | None] = {}
             for market, job_id in started:
-                job = jobs.job_get(job_id=job_id)
-                states[market] = jobs.job_json(job) if job else None
+                job = job_records.job_get(job_id=job_id)
+                states[market] = job_records.job_json(job) if job else None
             lines = {m: progress_line(m, j) for m, j in states.items()}
             if tty:  # redraw the block in place
                 if drawn:
