@@ -48,6 +48,10 @@ import requests
 
 from storefront import embedded
 
+# Fixtures of a built catalog cache (`built_cache`, `cache`, `scratch_redis`), shared by the
+# catalog's and the shop's tests: a plugin, so every directory sees the same definitions.
+pytest_plugins = ["tests.catalog.cache_fixtures"]
+
 SECRET = "test-shared-secret"
 # Which Centra the sandbox speaks in this run: "oas" (today's Checkout API, the default) or
 # "seeds" (the older examples). Every sandbox a test starts inherits it from the environment;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.catalog.conftest import sandbox_call
+from tests.catalog.cache_fixtures import sandbox_call
 from tests.conftest import SandboxProcess
 
 

@@ -19,10 +19,10 @@ from catalog.documents import merge_product
 from catalog.rebuild import rebuild_market
 from catalog.store import GenerationMeta
 from shop.paths import PAGE_SIZE
-from tests.catalog.conftest import BuiltCache, sandbox_call, trusted, without_token
+from tests.catalog.cache_fixtures import BuiltCache, sandbox_call, trusted
 from tests.catalog.payloads import fetch_payloads
 from tests.conftest import SandboxProcess
-from tests.support import first_difference
+from tests.support import first_difference, without_token
 
 pytestmark = pytest.mark.django_db
 SE = {"market": "1", "pricelist": "1", "language": "sv"}

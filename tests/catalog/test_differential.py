@@ -14,15 +14,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.catalog.conftest import (
-    BuiltCache,
-    memberships,
-    sandbox_call,
-    trusted,
-    without_token,
-)
+from tests.catalog.cache_fixtures import BuiltCache, memberships, sandbox_call, trusted
 from tests.conftest import SandboxProcess
-from tests.support import first_difference
+from tests.support import first_difference, without_token
 
 SEED = 20250601
 REQUESTS = 300

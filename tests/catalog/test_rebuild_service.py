@@ -23,9 +23,10 @@ from catalog.rebuild import (
 )
 from storefront import embedded
 from storefront.centra import CentraClient, CentraUnavailable
-from tests.catalog.conftest import API_KEY, forget_process_state, sandbox_call, without_token
+from tests.catalog.cache_fixtures import API_KEY, forget_process_state, sandbox_call
 from tests.catalog.own_stack import own_stack, stop_worker
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.support import without_token
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,9 +135,8 @@ def test_a_word_costs_a_bounded_number_of_lookups_whatever_its_length() -> None:
     for n in (5, 20, 21, 400, 60_000):
         word = "".join(chr(97 + i % 26) for i in range(n))
         assert len(candidates_of(word, 2)) <= bound
+    # and a long word, which the unbounded matcher took minutes over, matches nothing at once
     vocab = Vocabulary(["jeans", "sweater", "a" * 40])
-    started = time.thread_time()
     for n in (200, 400, 60_000):
         assert vocab.matching("a" * n) == ()
         assert vocab.matching("ab" * (n // 2)) == ()
-    assert time.thread_time() - started < 0.2  # the unbounded matcher: minutes

@@ -17,9 +17,10 @@ from catalog.rebuild import rebuild_market
 from catalog.store import GenerationMeta
 from storefront import embedded
 from storefront.centra import CentraClient
-from tests.catalog.conftest import trusted, without_token
+from tests.catalog.cache_fixtures import trusted
 from tests.catalog.payloads import fetch_payloads
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.support import without_token
 
 
 def bff(client: Client, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:

@@ -16,8 +16,9 @@ from catalog import shop_reads
 from catalog.rebuild import rebuild_market
 from storefront import embedded
 from storefront.centra import CentraClient, CentraUnavailable
-from tests.catalog.conftest import BuiltCache, sandbox_call, trusted, without_token
+from tests.catalog.cache_fixtures import BuiltCache, sandbox_call, trusted
 from tests.conftest import SandboxProcess, start_sandbox_process
+from tests.support import without_token
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ import redis
 
 from storefront import embedded
 from tests.checkout.fixtures import catalog, purchasable
-from tests.checkout.page_helpers import build_cache
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+from tests.shop.page_helpers import build_cache
 
 
 @dataclass

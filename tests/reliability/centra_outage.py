@@ -14,7 +14,7 @@ from catalog.rebuild import rebuild_market
 from storefront import embedded, health
 from storefront.centra import CentraClient, get_client
 from storefront.circuit import CircuitBreaker
-from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture  # noqa: F401 - fixture
+from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import FRONTEND
 from tests.conftest import SandboxProcess, start_sandbox_process
 from tests.support import NO_FAULTS
@@ -39,7 +39,7 @@ def faults(faulty: SandboxProcess) -> Iterator[Callable[..., None]]:
 
 @pytest.fixture
 def outage_bff(
-    scratch_redis: redis.Redis,  # noqa: F811 - the fixture imported above
+    scratch_redis: redis.Redis,
     faulty: SandboxProcess,
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,

@@ -18,7 +18,7 @@ from django.test import Client
 from storefront import health
 from storefront.centra import CentraClient, CentraUnavailable
 from storefront.circuit import CircuitBreaker
-from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
+from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import call, sandbox_log, sandbox_log_clear, shopper
 from tests.conftest import SandboxProcess
 from tests.reliability.centra_outage import CONTEXT, THRESHOLD, post

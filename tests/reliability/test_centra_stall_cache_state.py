@@ -18,7 +18,7 @@ from django.test import Client
 
 from catalog import centra_state
 from storefront.circuit import CircuitBreaker
-from tests.catalog.conftest import scratch_redis, trusted  # noqa: F401 - fixture
+from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import call, shopper
 from tests.conftest import SandboxProcess
 from tests.reliability.centra_outage import CONTEXT, post
@@ -41,7 +41,7 @@ def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
     outage_bff: CircuitBreaker,
     faulty: SandboxProcess,
     faults: Callable[..., None],
-    scratch_redis: redis.Redis,  # noqa: F811
+    scratch_redis: redis.Redis,
 ) -> None:
     breaker = outage_bff
     breaker.reset = 1.0

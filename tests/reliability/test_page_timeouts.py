@@ -25,7 +25,8 @@ from django.test import Client
 
 from tests.checkout import fixtures
 from tests.checkout.fixtures import new_email, sandbox_log, sandbox_log_clear, shopper
-from tests.checkout.page_helpers import (
+from tests.conftest import SandboxProcess
+from tests.shop.page_helpers import (
     OWN,
     add,
     assert_shopper_page,
@@ -36,7 +37,6 @@ from tests.checkout.page_helpers import (
     use_page_cache,
     visible,
 )
-from tests.conftest import SandboxProcess
 from tests.support import NO_FAULTS, wait_for
 
 _proxy_settings = fixtures._proxy_settings

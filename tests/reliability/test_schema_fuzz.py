@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from catalog.webhooks import expected_signature
 from storefront import embedded
 from storefront.wsgi import application
-from tests.catalog.conftest import BuiltCache, built_cache, cache  # noqa: F401 - fixtures
+from tests.catalog.cache_fixtures import BuiltCache
 from tests.checkout.fixtures import gunicorn_env, start_gunicorn
 from tests.conftest import SandboxProcess, start_sandbox_process
 
@@ -65,7 +65,7 @@ def fuzz_sandbox() -> Iterator[SandboxProcess]:
 
 @pytest.fixture
 def fuzz_bff(
-    cache: BuiltCache,  # noqa: F811 - the fixture imported above
+    cache: BuiltCache,
     fuzz_sandbox: SandboxProcess,
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,

@@ -73,6 +73,7 @@ def stack(own_servers: None) -> Iterator[Stack]:
 @pytest.fixture
 def bff(stack: Stack, settings: Any) -> Iterator[Stack]:
     """This process's BFF reads from the stack's Redis and sandbox."""
+
     def forget() -> None:
         localcache.clear_all()
         centra_state.forget_local_state()

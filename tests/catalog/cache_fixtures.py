@@ -1,4 +1,4 @@
-"""Fixtures of the catalog cache tests.
+"""Fixtures of the tests that read a built catalog cache (the catalog's and the shop's).
 
 The cache tests use a Redis database of their own (allocated by ``redis_dbs``), so they neither
 see nor disturb what other test modules (workers, tasks) write into the session's shared
@@ -22,8 +22,7 @@ from catalog import centra_state
 from catalog.rebuild import RebuildResult, market_ids, rebuild_market
 from storefront import localcache
 from storefront.centra import get_client
-from tests.conftest import RedisDatabases, SandboxProcess, db_url  # noqa: F401 - re-exported
-from tests.support import without_token  # noqa: F401 - re-exported to test modules
+from tests.conftest import RedisDatabases, SandboxProcess
 
 API_KEY = "test-storefront-api-key"
 

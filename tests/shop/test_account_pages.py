@@ -18,7 +18,8 @@ import redis
 from django.test import Client
 
 from tests.checkout.fixtures import shopper
-from tests.checkout.page_helpers import (
+from tests.conftest import SandboxProcess
+from tests.shop.page_helpers import (
     add,
     assert_shopper_page,
     build_cache,
@@ -29,7 +30,6 @@ from tests.checkout.page_helpers import (
     use_page_cache,
     visible,
 )
-from tests.conftest import SandboxProcess
 
 PASSWORD = "secret-123"
 

@@ -34,7 +34,8 @@ from tests.checkout.fixtures import (
     sandbox_log_clear,
     shopper,
 )
-from tests.checkout.page_helpers import (
+from tests.conftest import RedisDatabases, SandboxProcess
+from tests.shop.page_helpers import (
     OWN,
     add,
     assert_shopper_page,
@@ -46,7 +47,6 @@ from tests.checkout.page_helpers import (
     use_page_cache,
     visible,
 )
-from tests.conftest import RedisDatabases, SandboxProcess
 
 ADDRESS = {
     "email": "page.shopper@example.com",
@@ -474,7 +474,9 @@ def test_checkout_asks_for_centras_payment_fields_and_methods(shop: SandboxProce
     assert "csrfmiddlewaretoken" in body
 
 
-def test_centras_errors_are_shown_next_to_the_fields(shop: SandboxProcess) -> None:
+def test_every_field_error_comes_at_once_with_a_summary_then_centras(
+    shop: SandboxProcess,
+) -> None:
     client = shopper()
     bag_with(client, shop)
     client.get("/checkout")
@@ -492,16 +494,30 @@ def test_centras_errors_are_shown_next_to_the_fields(shop: SandboxProcess) -> No
         },
     )
 
-    # Then Centra's errors are next to those fields, in our words and Swedish
+    # Then every one of them is flagged in this one answer (not the terms first and the rest
+    # on the next submit), in our words and Swedish
     assert_shopper_page(response, 422)
     assert field_error(response, "termsAndConditions") == "Du behöver godkänna köpvillkoren."
-    # The rest comes with the next answer (Centra checks the terms first)
+    assert field_error(response, "email") == "Ange en giltig e-postadress."
+    assert field_error(response, "firstName") == "Obligatoriskt"
+    assert 'value="Storgatan 1"' in text(response)  # what was typed stays
+    # And a summary on top of the form links each error to its field (no browser check)
+    body = text(response)
+    assert re.search(r"<form[^>]*data-checkout[^>]*novalidate", body)
+    summary = re.search(r"<div[^>]*data-error-summary[^>]*>(.*?)</div>", body, re.S)
+    assert summary is not None
+    assert 'tabindex="-1"' in summary.group(0) and "autofocus" in summary.group(0)
+    links = re.findall(r'<a href="#(f-\w+)">', summary.group(1))
+    assert links == ["f-email", "f-firstName", "f-termsAndConditions"]
+    for target in links:
+        assert f'id="{target}"' in body
+
+    # When what we can judge is right, Centra's own errors come next to the fields
     response = client.post(
         "/checkout",
         {
             **ADDRESS,
-            "email": "not-an-email",
-            "firstName": "",
+            "email": "greta@localhost",  # an address Django allows and Centra does not
             "action": "pay",
             "termsAndConditions": "1",
             "paymentMethod": "sandbox-success",
@@ -510,8 +526,6 @@ def test_centras_errors_are_shown_next_to_the_fields(shop: SandboxProcess) -> No
     )
     assert_shopper_page(response, 422)
     assert field_error(response, "email") == "Ange en giltig e-postadress."
-    assert field_error(response, "firstName") == "Obligatoriskt"
-    assert 'value="Storgatan 1"' in text(response)  # what was typed stays
 
 
 def test_a_country_with_states_asks_for_one_and_changes_the_prices(shop: SandboxProcess) -> None:

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shop.paths import PAGE_SIZE
-from tests.catalog.conftest import BuiltCache, memberships, sandbox_call, without_token
+from tests.catalog.cache_fixtures import BuiltCache, memberships, sandbox_call
 from tests.conftest import SandboxProcess
+from tests.support import without_token
 
 SE = {"market": "1", "pricelist": "1", "language": "sv"}
 DE = {"market": "2", "pricelist": "2", "language": "de"}
