@@ -11,18 +11,54 @@ instance is the smallest change that does it: no AdminSite subclass to swap in t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from django.contrib import admin, messages
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
+from django.utils import timezone
 
-from catalog import job_records, jobs
+from catalog import job_records, jobs, rebuild
 from storefront.centra import CentraError
 
 REFRESH_SECONDS = 2
+
+
+def market_names() -> dict[str, str]:
+    """Market id -> the name Centra gives it, from the shop set-up the catalog keeps; empty
+    when that cannot be read (the page then shows the ids)."""
+    try:
+        shop = rebuild.shop_meta()
+    except (CentraError, redis.RedisError):
+        return {}
+    return {
+        str(m["market"]): str(m.get("name") or "").strip()
+        for m in shop.markets
+        if m.get("market") is not None
+    }
+
+
+def market_label(market: str, names: dict[str, str]) -> str:
+    """The market as "Sweden (1)": the name a person knows it by, and the id the APIs take."""
+    name = names.get(str(market))
+    return f"{name} ({market})" if name else str(market)
+
+
+def local_time(value: Any) -> datetime | None:
+    """A stored ISO 8601 time (UTC) in the admin's time zone (``TIME_ZONE``); None if none."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    return timezone.localtime(moment)
 
 
 def _progress_percent(job: dict[str, Any] | None) -> int | None:
@@ -44,17 +80,35 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
         status = jobs.catalog_status()
     except CentraError as e:  # the market list may need Centra; say so instead of a 500
         error = f"Centra is unavailable, the market list could not be loaded ({e})."
-    rows = [{**row, "percent": _progress_percent(row["job"])} for row in status["markets"]]
+    names = market_names() if status["markets"] or status["jobs"] else {}
+    rows = [
+        {
+            **row,
+            "label": market_label(row["market"], names),
+            "built_at": local_time((row.get("live") or {}).get("built_at")),
+            "percent": _progress_percent(row["job"]),
+        }
+        for row in status["markets"]
+    ]
     active = bool(status["jobs"]) or any(
         row["job"] and row["job"]["state"] in job_records.ACTIVE_STATES for row in rows
     )
+    on_their_way = [
+        {
+            **job,
+            "label": market_label(job.get("market", ""), names),
+            "queued_at": local_time(job.get("queuedAt")),
+        }
+        for job in status["jobs"]
+    ]
     context = {
         **admin.site.each_context(request),
         "title": "Catalog cache",
         "rows": rows,
-        "jobs": status["jobs"],
+        "jobs": on_their_way,
         "error": error,
         "refresh_seconds": REFRESH_SECONDS if active else None,
+        "time_zone": timezone.get_current_timezone_name(),
     }
     return TemplateResponse(request, "admin/catalog/rebuild.html", context)
 
@@ -65,8 +119,12 @@ def _start_rebuild(request: HttpRequest) -> None:
     try:
         if request.POST.get("action") == "rebuild_all":
             started = jobs.rebuild_all(reason=reason)
+            names = market_names()
             messages.success(
-                request, "Rebuild queued for markets " + ", ".join(m for m, _ in started) + "."
+                request,
+                "Rebuild queued for markets "
+                + ", ".join(market_label(m, names) for m, _ in started)
+                + ".",
             )
             return
         market = request.POST.get("market", "")
@@ -77,12 +135,11 @@ def _start_rebuild(request: HttpRequest) -> None:
     except CentraError as e:
         messages.error(request, f"Centra is unavailable, nothing was queued ({e}).")
         return
+    label = market_label(market, market_names())
     if created:
-        messages.success(request, f"Rebuild of market {market} queued (job {job_id}).")
+        messages.success(request, f"Rebuild of market {label} queued (job {job_id}).")
     else:
-        messages.info(
-            request, f"A rebuild of market {market} is already on its way (job {job_id})."
-        )
+        messages.info(request, f"A rebuild of market {label} is already on its way (job {job_id}).")
 
 
 def _add_catalog_page(site: AdminSite) -> None:

@@ -17,7 +17,10 @@ with it and is held to it by tests/catalog/test_differential.py. In short:
   Centra), over the set filtered by every field but the value's own; the keys of a value and
   the form of its ``data`` are Centra's own, learned from its unfiltered answer at build time;
 - ``available`` and ``onlyAvailable`` follow Centra's own ``available`` (fetched with
-  ``pricelist: "all"``: any item purchasable) and, for one pricelist, a price there.
+  ``pricelist: "all"``: any item purchasable) and, for one pricelist, a price there;
+- the shop's pages (never the API: no body field sets it) may ask for the products that
+  are not ``available`` after the others, each part in the requested order
+  (``Query.sold_out_last``).
 
 Sets of products are Python ints used as bitsets over ordinals: an AND or OR of two sets of
 10,000 products is one C loop over 160 machine words, and a facet count is one
@@ -76,10 +79,41 @@ def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) ->
         without[name] = others
     start = query.skip_first
     end = None if query.limit is None else start + query.limit
-    ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist, first=end)
+    if query.sold_out_last:
+        ordered = _sold_out_last(snap, filtered, query, pricelist=pricelist, first=end)
+    else:
+        ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist, first=end)
     return Result(
         page=ordered[start:end], count=filtered.bit_count(), filtered=filtered, without=without
     )
+
+
+def _available_bits(snap: Snapshot, pricelist: str) -> int:
+    """The products that can be bought: a purchasable item and, for one pricelist, a price
+    there (Centra's ``available``, what ``onlyAvailable`` keeps)."""
+    avail = snap.stock_bits
+    if pricelist != ALL_PRICELISTS:
+        avail &= snap.price_bits[snap.pricelist_index[pricelist]]
+    return avail
+
+
+def _sold_out_last(
+    snap: Snapshot, filtered: int, query: Query, *, pricelist: str, first: int | None
+) -> list[int]:
+    """``filtered`` in the requested order with the products that cannot be bought moved to
+    the end (a stable partition: each part keeps the order). Only the first ``first`` are
+    guaranteed, as :func:`sort_ordinals`; the tail is sorted only when the page reaches it."""
+    avail = _available_bits(snap, pricelist)
+    head = sort_ordinals(
+        snap, ordinals_of(filtered & avail), query, pricelist=pricelist, first=first
+    )
+    rest = None if first is None else first - len(head)
+    if rest is not None and rest <= 0:
+        return head
+    tail = sort_ordinals(
+        snap, ordinals_of(filtered & ~avail), query, pricelist=pricelist, first=rest
+    )
+    return head + tail
 
 
 def _variant_values(snap: Snapshot, f: str, values: list[str]) -> int:
@@ -117,10 +151,7 @@ def filter_parts(
     if query.uri is not None:
         bits &= snap.uri_filter_bits(query.uri)
     if query.only_available:
-        avail = snap.stock_bits
-        if pricelist != ALL_PRICELISTS:
-            avail &= snap.price_bits[snap.pricelist_index[pricelist]]
-        bits &= avail
+        bits &= _available_bits(snap, pricelist)
     # The variant rule: a style passes when one of its products matches.
     fields: dict[str, int] = {}
     for attr, f in _FACET_FIELD_OF.items():

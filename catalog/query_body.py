@@ -132,6 +132,9 @@ class Query:
     only_available: bool = False
     uri: UriFilter | None = None
     sort_order: list[tuple[str, str]] = field(default_factory=list)
+    # The shop's listings only, never read from a body (Centra has no such field): products
+    # that cannot be bought follow every one that can, each part in the requested order.
+    sold_out_last: bool = False
 
 
 def parse_uri_for(value: Any, key: str = "for") -> list[str]:

@@ -276,13 +276,18 @@ def product_get(*, context: VisitorContext, product_id: str, params: JsonDict) -
     return _answer(context, plan, through)
 
 
-def uri_resolve(*, context: VisitorContext, body: JsonDict) -> CatalogAnswer:
-    """POST uri: a product (its uri, or <category uri>/<product uri>) before a category."""
+def uri_resolve(
+    *, context: VisitorContext, body: JsonDict, sold_out_last: bool = False
+) -> CatalogAnswer:
+    """POST uri: a product (its uri, or <category uri>/<product uri>) before a category.
+    ``sold_out_last`` (the shop's pages, never the API) lists a category's products that
+    cannot be bought after the others; a read through to Centra keeps Centra's order."""
     if not isinstance(body.get("uri"), str):
         raise ApiError(400, {"uri": "required, a string"})
     uri = body["uri"].strip("/")
     wanted = parse_uri_for(body.get("for"))
     query = parse_query({k: v for k, v in body.items() if k != "uri"})
+    query.sold_out_last = sold_out_last
 
     def plan(snap: Snapshot) -> tuple[list[int], Render]:
         if uri and "product" in wanted:

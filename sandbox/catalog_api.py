@@ -213,9 +213,11 @@ def pricelists_get(req: Request, shop: Shop) -> dict[str, Any]:
 
 @route("GET", "/images/{name}")
 def image_get(req: Request, shop: Shop) -> RawReply:
-    svg = images.render(req.params["name"])
-    if svg is None:
+    """The SVG behind a ``media`` URL, or its PNG rendition (the same name with ``.png``)."""
+    found = images.rendition(req.params["name"])
+    if found is None:
         return RawReply(b"image not found\n", "text/plain; charset=utf-8", status=404)
+    body, content_type = found
     return RawReply(
-        svg, "image/svg+xml", headers={"Cache-Control": "public, max-age=86400, immutable"}
+        body, content_type, headers={"Cache-Control": "public, max-age=86400, immutable"}
     )

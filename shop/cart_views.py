@@ -42,10 +42,37 @@ def voucher_form() -> Form:
     )
 
 
+def _voucher_notices(form: Form) -> list[Notice]:
+    """A refused code, for the bag after the redirect: the field's error with the code typed
+    (``values["field"]`` marks it as the field's), and any error about no field."""
+    notices = [
+        Notice(f.error, "error", {"field": f.name, "value": f.value}) for f in form if f.error
+    ]
+    return notices + [Notice(text, "error") for text in form.errors]
+
+
+def _voucher_form_from(frame: Frame) -> Form:
+    """The voucher form as the shopper left it: a refused code carried over the redirect is
+    shown at the field (and so not again above the bag)."""
+    form = voucher_form()
+    kept: list[Notice] = []
+    for notice in frame.notices:
+        name = notice.values.get("field", "")
+        if notice.kind == "error" and name in form and not form[name].error:
+            form[name].error = notice.text
+            form[name].value = notice.values.get("value", "")[: form[name].max_length]
+        else:
+            kept.append(notice)
+    frame.notices[:] = kept
+    return form
+
+
 def _cart_page(
     frame: Frame, answer: SessionAnswer | None, voucher: Form | None = None, status: int = 200
 ) -> HttpResponse:
     basket = basket_of(answer.selection, shapes.products_by_id(answer.body)) if answer else None
+    if voucher is None and basket is not None and not basket.empty:
+        voucher = _voucher_form_from(frame)
     return frame.render(
         "shop/checkout/cart.html",
         {
@@ -146,7 +173,8 @@ def voucher_add(frame: Frame) -> HttpResponseBase:
                 reverse("cart"), Notice("Code {code} added", "ok", {"code": form.value("voucher")})
             )
         form.add_errors(answer.errors, refused=answer.refused)
-    return _cart_page(frame, current_selection(frame), voucher=form, status=422)
+    # Redirect-after-post, the error kept: a reload of the bag does not post the code again.
+    return frame.redirect(reverse("cart"), *_voucher_notices(form))
 
 
 @shopper_page("POST")

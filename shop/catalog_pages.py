@@ -22,6 +22,7 @@ from catalog import reads
 from catalog.answers import HIT, MISS, STALE, CatalogAnswer
 from catalog.documents import stock_state
 from catalog.snapshot import default_order_key
+from shop import localnames
 from shop.context import PageContext
 from shop.navigation import Navigation, navigation_get
 from shop.pagecache import built_page, page_key
@@ -52,6 +53,19 @@ def _worst(*states: str) -> str:
     return max(states, key=lambda s: _CACHE_RANK.get(s, 2))
 
 
+def sold_out(p: JsonDict) -> bool:
+    """Priced, but no size can be bought: Centra's ``available`` when it sent it (a price and
+    a purchasable item), else the items' ``stock`` in either dialect. A product without a
+    price is "not available" instead, and one with no stock shown at all is not marked."""
+    if not p.get("price"):
+        return False
+    available = p.get("available")
+    if isinstance(available, bool):
+        return not available
+    stocks = [i["stock"] for i in p.get("items") or [] if isinstance(i, dict) and "stock" in i]
+    return bool(stocks) and not any(stock_state(s) for s in stocks)
+
+
 def _card(p: JsonDict, ctx: PageContext) -> Card:
     media = (p.get("media") or {}).get("standard") or []
     variants = [r for r in p.get("relatedProducts") or [] if r.get("relation") == "variant"]
@@ -70,6 +84,7 @@ def _card(p: JsonDict, ctx: PageContext) -> Card:
         on_sale=on_sale,
         new=bool(p.get("showAsNew")),
         colours=len(variants),
+        sold_out=sold_out(p),
     )
 
 
@@ -182,10 +197,12 @@ def _not_found_error(exc: Exception) -> bool:
     return isinstance(exc, CentraRejected) and exc.status == 404
 
 
-def _uri_answer(ctx: PageContext, body: JsonDict) -> CatalogAnswer | None:
+def _uri_answer(
+    ctx: PageContext, body: JsonDict, *, sold_out_last: bool = False
+) -> CatalogAnswer | None:
     """``POST uri``, or None when the uri leads nowhere (Centra's 404)."""
     try:
-        return reads.uri_resolve(context=ctx.visitor, body=body)
+        return reads.uri_resolve(context=ctx.visitor, body=body, sold_out_last=sold_out_last)
     except (ApiError, CentraRejected) as exc:
         if _not_found_error(exc):
             return None
@@ -223,7 +240,9 @@ def uri_page(ctx: PageContext, uri: str, listing: Listing) -> Page:
             _worst(product.cache, nav_cache),
         )
     body = {"uri": uri, "for": ["category"], **listing.body(category=True)}
-    category = _uri_answer(ctx, body)
+    # The default order is the merchant's with what cannot be bought moved to the end (the
+    # catalog's stable partition; Centra's own API keeps Centra's order).
+    category = _uri_answer(ctx, body, sold_out_last=listing.sort == "recommended")
     if category is None:
         return not_found_page(ctx, nav, nav_cache)
     return built_page(
@@ -350,6 +369,8 @@ def _product_page(
     )
     name = str(product.get("name", ""))
     description = str(product.get("metaDescription") or product.get("excerpt") or "")
+    # Today's Centra calls it countryOfOrigin, the seeds countryOrigin: an ISO code either way.
+    origin = str(product.get("countryOfOrigin") or product.get("countryOrigin") or "")
     meta = Meta(
         title=str(product.get("metaTitle") or name).strip(),
         description=description.strip(),
@@ -377,6 +398,7 @@ def _product_page(
         description=clean_html(str(product.get("descriptionHtml") or "")),
         related=[_card(p, ctx) for p in standard],
         in_stock=in_stock,
+        origin=localnames.country_name(origin, ctx.language) if origin else "",
     )
 
 
@@ -454,7 +476,9 @@ def _home_page(ctx: PageContext, answer: CatalogAnswer, nav: Navigation, nav_cac
     cards = [_card(p, ctx) for p in data.get("products") or []]
     meta = Meta(
         title="",
-        description="",
+        description=translate(
+            ctx.language, "Well-made clothes and accessories from Nordic brands."
+        ),
         canonical="/" + ctx.lang_query,
         alternates=_alternates(lambda lang: "/" + (f"?lang={lang}" if lang else ""), ctx),
     )

@@ -76,6 +76,20 @@ class CheckoutForm:
     def errors(self) -> list[str]:
         return self.address.errors + self.choices.errors
 
+    @property
+    def invalid(self) -> list[Field]:
+        """The fields with an error, in the page's order: the error summary's links."""
+        return self.address.invalid + self.choices.invalid
+
+    def check(self) -> bool:
+        """What we can judge before Centra, all at once: every required field, the email's
+        shape and the terms. Centra's own errors come on top when it is asked (``_pay``)."""
+        if "email" in self.address:
+            self.address.check_email("email")
+        self.address.require()
+        self.choices.require()
+        return self.ok
+
     def add_errors(self, errors: Mapping[str, Any], *, refused: bool = False) -> None:
         address = errors.get("address")
         if isinstance(address, Mapping):
@@ -160,12 +174,15 @@ def _checkout_page(
 def checkout(frame: Frame) -> HttpResponseBase:
     answer = current_selection(frame)
     if answer is None or not has_items(answer):
-        return frame.redirect(reverse("cart"), Notice("Your bag is empty.", "info"))
+        return frame.redirect(reverse("cart"))  # which says the bag is empty, once
     if frame.request.method != "POST":
         return _checkout_page(frame, answer, checkout_form(answer))
     form = checkout_form(answer, frame.request.POST)
     updating = frame.request.POST.get("action") == "update"
     answer, repriced = _apply_choices(frame, answer, form)
+    if not updating:
+        # Every field we can judge is flagged in one answer, not one round per submit.
+        form.check()
     if not form.ok:
         return _checkout_page(frame, answer, form, status=422)
     if updating or repriced:

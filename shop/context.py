@@ -29,6 +29,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from catalog.shop_meta import ShopMeta, currency_code
 from catalog.shop_reads import shop_meta_get
+from shop import localnames
 from storefront.context import VisitorContext, resolve_context
 from storefront.cookies import CART_COUNT_COOKIE, set_cookie
 from storefront.localcache import LocalCache
@@ -76,11 +77,21 @@ class PageContext:
         return sorted(self.shop.language_codes)
 
     def countries(self) -> list[CountryOption]:
-        return _country_options(self.shop)
+        """The picker's countries, named and sorted in the page's language."""
+        return _country_options(self.shop, self.language)
 
     def country_name(self) -> str:
-        """The visitor's country by its name in the shop's list, else its code."""
-        return next((c.name for c in self.countries() if c.code == self.country), self.country)
+        """The visitor's country by its name in the page's language (CLDR), else the shop's
+        name for it, else its code."""
+        centra_name = next(
+            (
+                str(c.get("name") or "")
+                for c in self.shop.countries
+                if str(c.get("country", "")).upper() == self.country.upper()
+            ),
+            "",
+        )
+        return localnames.country_name(self.country, self.language, centra_name)
 
     def languages(self) -> list[LanguageOption]:
         return [
@@ -98,29 +109,34 @@ class PageContext:
         }
 
 
-# Per fetched shop set-up (its fetch time names it: a new fetch is a new key).
-_options: LocalCache[list[CountryOption]] = LocalCache("shop.country_options", maxsize=16)
+# Per fetched shop set-up (its fetch time names it: a new fetch is a new key) and language.
+_options: LocalCache[list[CountryOption]] = LocalCache("shop.country_options", maxsize=64)
 
 
-def _country_options(shop: ShopMeta) -> list[CountryOption]:
-    """Countries a shopper can pick (Centra's ``shipTo``), by name, with their currency.
-    Built once per fetched shop set-up."""
-    return _options.get_or_build((id(shop), shop.fetched_at), lambda: _build_options(shop))
+def _country_options(shop: ShopMeta, language: str = localnames.FALLBACK) -> list[CountryOption]:
+    """Countries a shopper can pick (Centra's ``shipTo``), by their name in ``language``
+    (CLDR's; Centra names them in its main language only), with their currency. Built once
+    per fetched shop set-up and language."""
+    return _options.get_or_build(
+        (id(shop), shop.fetched_at, language), lambda: _build_options(shop, language)
+    )
 
 
-def _build_options(shop: ShopMeta) -> list[CountryOption]:
+def _build_options(shop: ShopMeta, language: str) -> list[CountryOption]:
     currency = {str(p["pricelist"]): currency_code(p) for p in shop.pricelists}
     options = sorted(
         (
             CountryOption(
                 str(c["country"]).upper(),
-                str(c.get("name") or c["country"]),
+                localnames.country_name(
+                    str(c["country"]), language, str(c.get("name") or c["country"])
+                ),
                 currency.get(str(c.get("pricelist", "")), ""),
             )
             for c in shop.countries
             if c.get("country") and c.get("shipTo", True) and c.get("market")
         ),
-        key=lambda o: o.name,
+        key=lambda o: localnames.sort_key(o.name, language),
     )
     return options
 

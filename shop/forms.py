@@ -177,12 +177,21 @@ class Form:
     def values(self) -> dict[str, str]:
         return {f.name: f.value for f in self.fields.values() if f.kind != "checkbox"}
 
+    @property
+    def invalid(self) -> list[Field]:
+        """The fields with an error, in the form's order (the error summary's links)."""
+        return [f for f in self.fields.values() if f.error and f.kind != "hidden"]
+
     def require(self) -> bool:
-        """Required fields the browser let through empty (no JavaScript, an old browser)."""
+        """Every required field left empty, all at once (the checkout's form skips the
+        browser's own checks, which stop at the first one; an old browser has none). A box
+        that must be ticked (the terms) says so in the words of Centra's error for it."""
         for f in self.fields.values():
             if f.required and not f.error:
-                empty = not f.checked if f.kind == "checkbox" else not f.value
-                if empty:
+                if f.kind == "checkbox":
+                    if not f.checked:
+                        f.error = _FIELD_ERRORS.get((f.name, "must be accepted"), "Required")
+                elif not f.value:
                     f.error = "Required"
         return self.ok
 

@@ -3,7 +3,7 @@ path nothing before it claimed (Centra URIs of products and categories)."""
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from shop import account_views, cart_views, catalog_views, checkout_views
+from shop import account_views, cart_views, catalog_views, checkout_views, seo
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # The shopper's own pages (issue 7): bag, checkout, payment return, receipt, account.
@@ -30,6 +30,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", catalog_views.home, name="shop-home"),
     path("search", catalog_views.search, name="shop-search"),
     path("_/context", catalog_views.choose_context, name="shop-context"),
+    # For crawlers and browsers (issue 15): robots.txt, the sitemaps, the favicon.
+    path("robots.txt", seo.robots_txt, name="robots-txt"),
+    path("sitemap.xml", seo.sitemap_index, name="sitemap-index"),
+    path("sitemaps/<str:name>.xml", seo.sitemap, name="sitemap"),
+    path("favicon.ico", seo.favicon, name="favicon"),
     # Last: every path nothing above claimed ([\s\S] so a decoded newline still reaches the
     # page's own 404 rather than Django's).
     re_path(r"^(?P<uri>[\s\S]+)\Z", catalog_views.uri_page, name="shop-page"),

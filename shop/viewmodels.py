@@ -34,6 +34,7 @@ class Card:
     on_sale: bool
     new: bool
     colours: int  # other colours of the style
+    sold_out: bool = False  # priced, but no size can be bought (shown marked, listed last)
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Page:
     description: str = ""
     related: list[Card] = field(default_factory=list)
     in_stock: bool = False
+    origin: str = ""  # the country of origin by its name in the page's language
     # home
     top_categories: list[FacetValue] = field(default_factory=list)
     # rendered forms of this page (shop.catalog_views), shared by the copies of a cached page

@@ -15,18 +15,43 @@ import sys
 import time
 from pathlib import Path
 
-from storefront import embedded
-
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ADMIN = ("admin", "admin")
 
 
+def parser() -> argparse.ArgumentParser:
+    """The options of ``./dev start``. Only the standard library is needed up to here, so
+    ``./dev start --help`` runs this file with the system's Python, before any install."""
+    p = argparse.ArgumentParser(
+        prog="./dev start",
+        description="Run the shop on embedded defaults: Redis, the Centra sandbox, the web "
+        "server and a Celery worker with beat. Ctrl-C stops all of it.",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="the shop's port (default: $PORT or 8000)",
+    )
+    p.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=int(os.environ.get("SANDBOX_PORT", "8001")),
+        help="the Centra sandbox's port (default: $SANDBOX_PORT or 8001)",
+    )
+    p.add_argument(
+        "--products",
+        type=int,
+        default=300,
+        help="products the sandbox generates per market (default: 300)",
+    )
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="./dev start")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    p.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8001")))
-    p.add_argument("--products", type=int, default=300, help="sandbox products per market")
-    args = p.parse_args(argv)
+    args = parser().parse_args(argv)
+    # Imported after the options are read: `--help` needs nothing installed.
+    from storefront import embedded
 
     var = ROOT / "var"
     var.mkdir(exist_ok=True)

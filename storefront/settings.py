@@ -250,7 +250,8 @@ LANGUAGES = [("en", "English"), ("sv", "Svenska"), ("de", "Deutsch")]
 # Listed, not only found as an app's locale/ dir: LOCALE_PATHS win over the apps' catalogues,
 # so the shop's "Change password" is not replaced by the admin's own translation of it.
 LOCALE_PATHS = [BASE_DIR / "shop" / "locale"]
-TIME_ZONE = "UTC"
+# The admin's clock (the catalog page's times); stored times stay UTC (USE_TZ).
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

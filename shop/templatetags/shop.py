@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django import template
 from django.utils.safestring import mark_safe
 
+from shop import localnames
 from shop.words import translate
 
 if TYPE_CHECKING:
@@ -50,7 +51,12 @@ def _card_html(card: Card, language: str, lazy: bool) -> str:
     """One card; the same card shows on many listings (sorts, filters, pages), so it is built
     once per product state and language."""
     badge = ""
-    if card.on_sale:
+    if card.sold_out:
+        # Said in words, not only by a dimmed image: the link's text reads "Sold out" too.
+        badge = (
+            f'<span class="badge badge-sold-out">{escape(translate(language, "Sold out"))}</span>'
+        )
+    elif card.on_sale:
         badge = f'<span class="badge badge-sale">\u2212{card.discount}%</span>'
     elif card.new:
         badge = f'<span class="badge badge-new">{escape(translate(language, "New"))}</span>'
@@ -75,7 +81,7 @@ def _card_html(card: Card, language: str, lazy: bool) -> str:
     elif card.colours > 1:
         colours = translate(language, "+{count} colours", count=card.colours)
     return (
-        f'<li class="card"><a href="{escape(card.url)}">'
+        f'<li class="card{" sold-out" if card.sold_out else ""}"><a href="{escape(card.url)}">'
         f'<div class="card-media">{image}{badge}</div>'
         f'<div class="card-body"><p class="card-brand">{escape(card.brand)}</p>'
         f'<h3 class="card-name">{escape(card.name)}</h3><p class="price">{price}</p>'
@@ -91,6 +97,35 @@ def product_cards(context: template.Context, cards: list[Card], eager: int = 4) 
     return mark_safe(  # noqa: S308 - built from escaped values above
         "".join(_card_html(card, language, i >= eager) for i, card in enumerate(cards))
     )
+
+
+@register.filter
+def local_datetime(value: Any, language: Any) -> str:
+    """``{{ order.date|local_datetime:lang }}``: Centra's date and time as the language writes
+    them (CLDR); anything unreadable as it came."""
+    return localnames.datetime_text(str(value or ""), str(language or "en"))
+
+
+@register.filter
+def local_country(address: Any, language: Any) -> str:
+    """``{{ order.address|local_country:lang }}``: the address's country by its name in the
+    language (CLDR), else Centra's ``countryName``, else its code."""
+    if not isinstance(address, Mapping):
+        return ""
+    code = str(address.get("country") or "")
+    centra_name = str(address.get("countryName") or "")
+    if not code:
+        return centra_name
+    return localnames.country_name(code, str(language or "en"), centra_name)
+
+
+@register.filter
+def country_option(option: Any, language: Any) -> str:
+    """``{{ o|country_option:lang }}``: a country choice of a form (Centra names it in its main
+    language) by its name in the page's language."""
+    code = str(getattr(option, "value", "") or "")
+    centra_name = str(getattr(option, "label", "") or "")
+    return localnames.country_name(code, str(language or "en"), centra_name)
 
 
 @register.simple_tag
@@ -122,18 +157,20 @@ def country_options(countries: list[CountryOption], chosen: str) -> str:
     )
 
 
-def _size_button(cell: SizeCell, label: str, language: str, priced: bool) -> str:
+def _size_button(
+    cell: SizeCell, label: str, language: str, priced: bool, *, note: bool = True
+) -> str:
     """One size: without JavaScript a plain form post of that item to the bag (``/cart/add``,
     which then shows the bag); shop.js turns it into a choice for the "Add to bag" button."""
     sold_out = translate(language, "Sold out")
     disabled = " disabled" if cell.sold_out or not priced else ""
-    note = f"<small>{escape(sold_out)}</small>" if cell.sold_out else ""
+    small = f"<small>{escape(sold_out)}</small>" if cell.sold_out and note else ""
     aria = escape(cell.name + (f" \u2013 {sold_out}" if cell.sold_out else ""))
     return (
         f'<button type="submit" class="size{" sold-out" if cell.sold_out else ""}" '
         f'data-item="{escape(cell.item)}" '
         f'name="item" value="{escape(cell.item)}"{disabled} '
-        f'aria-label="{aria}">{escape(label)}{note}</button>'
+        f'aria-label="{aria}">{escape(label)}{small}</button>'
     )
 
 
@@ -151,18 +188,23 @@ def size_picker(context: template.Context, table: ItemTable | None, priced: bool
     head = "".join(f'<th scope="col">{escape(x)}</th>' for x in table.columns)
     rows = []
     for label, row in table.rows:
+        # A cell shows its column's size (the row's is beside it); a sold-out one is crossed
+        # out and hatched, with the word in its label and in the key below (it has no room).
         tds = "".join(
             "<td>"
-            + (
-                _size_button(c, "\u00d7" if c.sold_out else "\u25cf", language, priced)
-                if c is not None
-                else ""
-            )
+            + (_size_button(c, x, language, priced, note=False) if c is not None else "")
             + "</td>"
-            for c in row
+            for x, c in zip(table.columns, row, strict=False)
         )
         rows.append(f'<tr><th scope="row">{escape(label)}</th>{tds}</tr>')
+    sold_out = any(c is not None and c.sold_out for _, row in table.rows for c in row)
+    key = (
+        f'<p class="size-legend"><span class="size-key" aria-hidden="true"></span>'
+        f"{escape(translate(language, 'Sold out'))}</p>"
+        if sold_out
+        else ""
+    )
     return mark_safe(  # noqa: S308 - built from escaped values
         f'<table class="size-table"><thead><tr><th></th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table>{key}"
     )

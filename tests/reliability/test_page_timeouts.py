@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from django.test import Client
 
 from tests.checkout import fixtures
@@ -30,7 +29,6 @@ from tests.shop.page_helpers import (
     OWN,
     add,
     assert_shopper_page,
-    build_cache,
     fresh_clients,
     sized_product,
     text,
@@ -44,14 +42,6 @@ own_sandbox = fixtures.own_sandbox
 use_own_sandbox = fixtures.use_own_sandbox
 
 PRODUCT_PAGE = OWN + "/a-product-page"  # where the form was: the page's "try again"
-
-
-@pytest.fixture(scope="module")
-def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
-    url = redis_db_url
-    build_cache(url, own_sandbox)
-    yield url
-    redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture

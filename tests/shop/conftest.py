@@ -7,3 +7,4 @@ from tests.checkout.fixtures import (  # noqa: F401 - fixtures, used by name
     own_sandbox,
     use_own_sandbox,
 )
+from tests.shop.page_helpers import page_cache, shop  # noqa: F401 - fixtures, used by name

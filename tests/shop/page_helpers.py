@@ -53,6 +53,22 @@ def use_page_cache(cache: str, sandbox: SandboxProcess, settings: Any) -> Iterat
     centra_state.forget_local_state()
 
 
+@pytest.fixture(scope="module")
+def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
+    """This module's catalog cache, built from the module's own sandbox."""
+    build_cache(redis_db_url, own_sandbox)
+    yield redis_db_url
+    redis.Redis.from_url(redis_db_url).flushdb()
+
+
+@pytest.fixture
+def shop(
+    page_cache: str, use_own_sandbox: SandboxProcess, settings: Any
+) -> Iterator[SandboxProcess]:
+    """The pages on the module's own sandbox and cache, for one test."""
+    yield from use_page_cache(page_cache, use_own_sandbox, settings)
+
+
 def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     """Centra clients (and so circuit breakers) of this test's own: the failures a fault test
     causes must not leave the shared client's breaker open for the tests after it."""

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 from django.test import Client
 
 from tests.checkout.fixtures import shopper
@@ -22,32 +20,14 @@ from tests.conftest import SandboxProcess
 from tests.shop.page_helpers import (
     add,
     assert_shopper_page,
-    build_cache,
     field_error,
     fresh_clients,
     sized_product,
     text,
-    use_page_cache,
     visible,
 )
 
 PASSWORD = "secret-123"
-
-
-@pytest.fixture(scope="module")
-def page_cache(redis_db_url: str, own_sandbox: SandboxProcess) -> Iterator[str]:
-    """This module's catalog cache (the ``shop`` fixture points the BFF at it)."""
-    url = redis_db_url
-    build_cache(url, own_sandbox)
-    yield url
-    redis.Redis.from_url(url).flushdb()
-
-
-@pytest.fixture
-def shop(
-    page_cache: str, use_own_sandbox: SandboxProcess, settings: Any
-) -> Iterator[SandboxProcess]:
-    yield from use_page_cache(page_cache, use_own_sandbox, settings)
 
 
 def new_email() -> str:

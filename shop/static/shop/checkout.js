@@ -14,6 +14,23 @@
   }
 
   ready(function () {
+    // The error summary: focused (autofocus may have done it), and each link moves focus to
+    // its field with the field's label in view.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      if (document.activeElement !== summary) summary.focus();
+      summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+        link.addEventListener("click", function (event) {
+          var target = document.getElementById(link.getAttribute("href").slice(1));
+          if (!target) return;
+          event.preventDefault();
+          var field = target.closest(".co-field") || target;
+          field.scrollIntoView({ block: "start" });
+          target.focus({ preventScroll: true });
+        });
+      });
+    }
+
     var form = document.querySelector("form[data-checkout]");
     if (form) {
       var update = form.querySelector("[data-update-button]");

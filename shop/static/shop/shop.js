@@ -1,5 +1,6 @@
 // Progressive enhancement of the shopper pages; every page works without it.
-// - forms marked data-autosubmit (country/language picker, sort) submit on change;
+// - the country/language picker and the sort change only with their buttons (WCAG 3.2.2:
+//   arrow keys fire "change" on a closed select, so nothing here submits on change);
 // - on a product page, the size buttons (each a plain form post to the checkout proxy
 //   without JavaScript) become a size choice, and "Add to bag" posts it with fetch, keeping
 //   the Centra session in its HttpOnly cookie (credentials: "same-origin").
@@ -13,13 +14,13 @@
   }
 
   ready(function () {
-    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
-
     // Filters start folded on small screens, where they would push the products far down.
     var filters = document.querySelector("details.filters-box");
     if (filters && window.matchMedia("(max-width: 899px)").matches) filters.open = false;
+
+    // The country and language picker is folded on small screens only.
+    var picker = document.querySelector("details[data-picker]");
+    if (picker && window.matchMedia("(min-width: 900px)").matches) picker.open = true;
 
     var form = document.querySelector("form[data-add-to-cart]");
     if (!form) return;
