@@ -5,3 +5,4 @@ from tests.reliability.centra_outage import (  # noqa: F401 - fixtures, used by 
     faulty,
     outage_bff,
 )
+from tests.shop.page_helpers import page_cache  # noqa: F401 - a fixture, used by name
