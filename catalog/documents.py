@@ -8,7 +8,8 @@ turns those payloads into two parts:
   ``available`` and ``relatedProducts`` are not in it: they are rebuilt at projection time;
 - the **record** (``rec``): what the query engine needs about the product, compactly:
   style, uri, own category, category positions, facet values, stock per item, prices per
-  pricelist, dates, media, standard relations and normalised search words per language.
+  pricelist, dates, media, standard relations and normalised search words per language (all
+  of them, and those of name, colour and brand).
 
 Prices are stored as numbers per pricelist (:mod:`catalog.prices`); the record is an
 :class:`catalog.records.IndexRecord`; the shop set-up is :mod:`catalog.shop_meta`.
@@ -210,6 +211,17 @@ def search_words(payload: JsonDict) -> str:
     return " ".join(sorted(set(tokenize(searchable_text(payload)))))
 
 
+def name_text(payload: JsonDict) -> str:
+    """The words a shopper names a product by, in one language: name, variantName (its colour)
+    and brandName. The shop's search page ranks matches there first
+    (:func:`catalog.search.relevance`); they are among :func:`searchable_text`'s."""
+    return "\n".join(str(payload.get(key) or "") for key in ("name", "variantName", "brandName"))
+
+
+def name_words(payload: JsonDict) -> str:
+    return " ".join(sorted(set(tokenize(name_text(payload)))))
+
+
 def merge_product(
     payloads: dict[str, JsonDict],
     *,
@@ -274,6 +286,7 @@ def merge_product(
         media=first.get("media"),
         related=list(standard_related or []),
         search_words={lang: search_words(payloads[lang]) for lang in languages},
+        name_words={lang: name_words(payloads[lang]) for lang in languages},
         # Centra's own rule (pricelist "all": any item purchasable); kept, never recomputed.
         available=available if isinstance(available, bool) else None,
     )

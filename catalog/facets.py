@@ -12,17 +12,24 @@ from storefront.jsonio import JsonDict
 
 
 def facets_json(
-    snap: Snapshot, filtered: int, language: str, without: dict[str, int] | None = None
+    snap: Snapshot,
+    filtered: int,
+    language: str,
+    without: dict[str, int] | None = None,
+    counted: dict[str, int] | None = None,
 ) -> str:
     """The ``filter`` array as JSON text, each value with the keys Centra answers with. Per
     value only the counts change from request to request; the rest of its text is rendered
-    once per snapshot and language."""
+    once per snapshot and language. ``counted``: per field, the set ``count`` counts over
+    when not ``filtered`` (the shop's ``own_variants`` listings)."""
     cache = snap.facet_templates
     without = without or {}
+    counted = counted or {}
     fields: list[str] = []
     for f in FACET_FIELDS:
         own = snap.own_bits[f]
         base = without.get(f, filtered)
+        counting = counted.get(f, filtered)
         values: list[str] = []
         for v in snap.facet_order[f]:
             key = (language, f, v)
@@ -34,7 +41,7 @@ def facets_json(
             parts: list[str] = []
             for part in template:
                 if part == "\x00count":
-                    parts.append(str((filtered & bits).bit_count()))
+                    parts.append(str((counting & bits).bit_count()))
                 elif part == "\x00filterCount":
                     parts.append(str((base & bits).bit_count()))
                 else:

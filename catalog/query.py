@@ -20,7 +20,12 @@ with it and is held to it by tests/catalog/test_differential.py. In short:
   ``pricelist: "all"``: any item purchasable) and, for one pricelist, a price there;
 - the shop's pages (never the API: no body field sets it) may ask for the products that
   are not ``available`` after the others, each part in the requested order
-  (``Query.sold_out_last``).
+  (``Query.sold_out_last``), and for the products that match a colour, size or search by
+  their own data only (``Query.own_variants``: each card the variant the shopper asked for);
+- the shop's search page (never the API) may ask for relevance (``Query.relevance``): a search
+  then keeps the products matching every word as typed when there are any (with the other
+  colours of their styles), and without a sortOrder lists them by their points, ties in the
+  default order (:class:`catalog.search.Ranking`).
 
 Sets of products are Python ints used as bitsets over ordinals: an AND or OR of two sets of
 10,000 products is one C loop over 160 machine words, and a facet count is one
@@ -58,6 +63,9 @@ class Result:
     # Per facet field with a filter of its own: the set filtered by every other field
     # (filterCount); a field without a filter counts over ``filtered``.
     without: dict[str, int] = field(default_factory=dict)
+    # ``own_variants``: per narrowed field (colour, size), the set its values are counted over
+    # (``count``): the listing without that field's own narrowing (others count ``filtered``).
+    counted: dict[str, int] = field(default_factory=dict)
 
 
 # -- running a query ---------------------------------------------------------------------------
@@ -79,13 +87,78 @@ def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) ->
         without[name] = others
     start = query.skip_first
     end = None if query.limit is None else start + query.limit
-    if query.sold_out_last:
-        ordered = _sold_out_last(snap, filtered, query, pricelist=pricelist, first=end)
+    shown = _own_matches(snap, query, filtered, language) if query.own_variants else filtered
+    if query.relevance and query.search is not None and not query.sort_order:
+        ordered = _by_relevance(snap, shown, query, pricelist=pricelist, language=language)
+    elif query.sold_out_last:
+        ordered = _sold_out_last(snap, shown, query, pricelist=pricelist, first=end)
     else:
-        ordered = sort_ordinals(snap, ordinals_of(filtered), query, pricelist=pricelist, first=end)
+        ordered = sort_ordinals(snap, ordinals_of(shown), query, pricelist=pricelist, first=end)
+    # A colour or size's values count over the listing without its own narrowing: "Black 8"
+    # is the listing's 8 and the other colours keep their counts; other fields count the cards.
+    narrowed = ("swatch_desc", "items_name") if query.own_variants else ()
+    counted = {
+        _FACET_FIELD_OF[attr]: _own_matches(
+            snap, query, filtered, language, skip=_FACET_FIELD_OF[attr]
+        )
+        for attr in narrowed
+        if getattr(query, attr) is not None
+    }
     return Result(
-        page=ordered[start:end], count=filtered.bit_count(), filtered=filtered, without=without
+        page=ordered[start:end],
+        count=shown.bit_count(),
+        filtered=shown,
+        without=without,
+        counted=counted,
     )
+
+
+def _own_matches(snap: Snapshot, query: Query, bits: int, language: str, skip: str = "") -> int:
+    """``bits`` narrowed to the products matching the colour, size and search criteria by
+    their own data (``Query.own_variants``: a style's variants that match, not the whole
+    style). With ``onlyAvailable`` the named sizes are already the product's own in stock."""
+    for attr in ("swatch_desc", "items_name"):
+        values = getattr(query, attr)
+        if values is not None and _FACET_FIELD_OF[attr] != skip:
+            own = snap.own_bits[_FACET_FIELD_OF[attr]]
+            matching = 0
+            for v in values:
+                matching |= own.get(v, 0)
+            bits &= matching
+    if query.search is not None and bits:
+        matched = _search_matches(snap, query, language)  # as typed, with Query.relevance
+        if matched is not None:
+            bits &= matched
+    return bits
+
+
+def _by_relevance(
+    snap: Snapshot, bits: int, query: Query, *, pricelist: str, language: str
+) -> list[int]:
+    """The search page's order: most points first, ties in the default order; with
+    ``sold_out_last`` the products that cannot be bought after the others, each part so."""
+    ordinals = ordinals_of(bits)
+    ranking = snap.ranking(query.search or "", language)
+    if ranking is not None:
+        points = ranking.points
+        ordinals.sort(key=lambda o: -points.get(o, 0.0))  # stable: ties keep the order
+    if query.sold_out_last:
+        buyable = set(ordinals_of(bits & _available_bits(snap, pricelist)))
+        ordinals = [o for o in ordinals if o in buyable] + [o for o in ordinals if o not in buyable]
+    return ordinals
+
+
+def _search_matches(snap: Snapshot, query: Query, language: str) -> int | None:
+    """The products the search matches by their own words (None: a query without words). For
+    the search page (``Query.relevance``) only those matching every word as typed, when there
+    are any: typos are the fallback."""
+    text = query.search or ""
+    matched = snap.search_bits(text, language)
+    if matched is not None and query.relevance:
+        ranking = snap.ranking(text, language)
+        if ranking is not None and ranking.typed:
+            return ranking.typed
+    return matched
 
 
 def _available_bits(snap: Snapshot, pricelist: str) -> int:
@@ -167,7 +240,7 @@ def filter_parts(
             named |= snap.in_stock_named.get(name, 0)
         fields["items.name"] &= named
     if query.search is not None and bits:
-        matched = snap.search_bits(query.search, language)
+        matched = _search_matches(snap, query, language)
         if matched is not None:
             bits &= snap.expand(matched)
     return bits, fields

@@ -135,6 +135,14 @@ class Query:
     # The shop's listings only, never read from a body (Centra has no such field): products
     # that cannot be bought follow every one that can, each part in the requested order.
     sold_out_last: bool = False
+    # The shop's search page only, never read from a body: a search keeps the products that
+    # match every word as typed when there are any (typos are the fallback), and without a
+    # sortOrder lists them by relevance (catalog.search.Ranking).
+    relevance: bool = False
+    # The shop's listings only, never from a body: with swatch.desc, items.name or search, the
+    # products matching them by their own data (a style's matching variants), not every
+    # product of a matching style; productCount counts them, the facets stay Centra's.
+    own_variants: bool = False
 
 
 def parse_uri_for(value: Any, key: str = "for") -> list[str]:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import redis
 
 from catalog import projection, store
-from catalog.answers import STALE, CatalogAnswer, cache_state
+from catalog.answers import MISS, STALE, CatalogAnswer, cache_state
 from catalog.documents import document_pieces
 from catalog.facets import facets_json
 from catalog.local_index import local_docs, snapshots
@@ -217,7 +217,7 @@ def _listing(
             + '],"productCount":'
             + str(result.count)
             + ',"filter":'
-            + facets_json(snap, result.filtered, language, result.without)
+            + facets_json(snap, result.filtered, language, result.without, result.counted)
             + "}"
         )
 
@@ -243,9 +243,16 @@ def _single(
 # -- the reads ---------------------------------------------------------------------------------
 
 
-def products_query(*, context: VisitorContext, body: JsonDict) -> CatalogAnswer:
-    """POST products."""
+def products_query(
+    *, context: VisitorContext, body: JsonDict, own_variants: bool = False, ranked: bool = False
+) -> CatalogAnswer:
+    """POST products. ``own_variants``: the shop's pages only, see :func:`uri_resolve`.
+    ``ranked`` (the shop's search page, never the API): a search lists the products matching
+    every word as typed when there are any, by relevance (``Query.relevance``); a read through
+    to Centra keeps Centra's answer."""
     query = parse_query(body)
+    query.own_variants = own_variants
+    query.relevance = ranked
 
     def plan(snap: Snapshot) -> tuple[list[int], Render]:
         return _listing(snap, query, context)
@@ -256,6 +263,23 @@ def products_query(*, context: VisitorContext, body: JsonDict) -> CatalogAnswer:
         )
 
     return _answer(context, plan, through)
+
+
+def search_suggestion(*, context: VisitorContext, text: str) -> str | None:
+    """The search page's "did you mean" for a search without results: the query with its
+    unknown words replaced by the nearest ones of the visitor's language, when that finds
+    products (:meth:`catalog.snapshot.Snapshot.suggestion`); None otherwise, and while the
+    market is read through to Centra (which suggests nothing)."""
+
+    def plan(snap: Snapshot) -> tuple[list[int], Render]:
+        found = snap.suggestion(text, context.language)
+        return [], lambda pieces: json.dumps({"suggestion": found}, ensure_ascii=False)
+
+    def through(reason: str) -> CatalogAnswer:
+        return CatalogAnswer(body={"suggestion": None}, cache=MISS)
+
+    found = _answer(context, plan, through).data().get("suggestion")
+    return found if isinstance(found, str) else None
 
 
 def product_get(*, context: VisitorContext, product_id: str, params: JsonDict) -> CatalogAnswer:
@@ -277,17 +301,24 @@ def product_get(*, context: VisitorContext, product_id: str, params: JsonDict) -
 
 
 def uri_resolve(
-    *, context: VisitorContext, body: JsonDict, sold_out_last: bool = False
+    *,
+    context: VisitorContext,
+    body: JsonDict,
+    sold_out_last: bool = False,
+    own_variants: bool = False,
 ) -> CatalogAnswer:
     """POST uri: a product (its uri, or <category uri>/<product uri>) before a category.
     ``sold_out_last`` (the shop's pages, never the API) lists a category's products that
-    cannot be bought after the others; a read through to Centra keeps Centra's order."""
+    cannot be bought after the others; ``own_variants`` (the same) lists, with a colour, size
+    or search, the products matching it by their own data (``Query.own_variants``). A read
+    through to Centra keeps Centra's order and variant rule."""
     if not isinstance(body.get("uri"), str):
         raise ApiError(400, {"uri": "required, a string"})
     uri = body["uri"].strip("/")
     wanted = parse_uri_for(body.get("for"))
     query = parse_query({k: v for k, v in body.items() if k != "uri"})
     query.sold_out_last = sold_out_last
+    query.own_variants = own_variants
 
     def plan(snap: Snapshot) -> tuple[list[int], Render]:
         if uri and "product" in wanted:

@@ -8,7 +8,10 @@ fields by name.
 The stored form is unchanged by this module (the same keys, in the same order, written by the
 same rules), so a generation written before it is read as it was: no format marker needed.
 A change of the stored form must add one to the generation meta so that an old generation is
-rebuilt rather than misread.
+rebuilt rather than misread. One key was added since, needing none: ``xn`` (the words of name,
+colour and brand, which the shop's search page ranks first). A record without it is read as
+naming no words, so the ranking of an old generation only weighs how each word matches
+(:func:`catalog.search.relevance`) until its next rebuild; nothing is misread.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class IndexRecord:
     search_words: dict[str, str] = field(default_factory=dict)  # language -> words ("x")
     # Centra's own ``available`` (pricelist "all"); None: Centra sent none ("a" absent).
     available: bool | None = None
+    # language -> the words of name, variantName and brandName ("xn", absent in generations
+    # written before it; see the module's docstring).
+    name_words: dict[str, str] = field(default_factory=dict)
 
     def to_stored(self) -> JsonDict:
         stored: JsonDict = {
@@ -69,6 +75,8 @@ class IndexRecord:
         }
         if self.available is not None:
             stored["a"] = 1 if self.available else 0
+        if self.name_words:
+            stored["xn"] = self.name_words
         return stored
 
     @classmethod
@@ -93,6 +101,7 @@ class IndexRecord:
             related=list(data.get("r") or []),
             search_words=data.get("x") or {},
             available=None if available is None else bool(available),
+            name_words=data.get("xn") or {},
         )
 
     def price(self, i: int) -> PackedPrice | None:

@@ -27,8 +27,11 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+
+from catalog.bitsets import bits_from
 
 # Letters NFKD does not decompose into a base letter plus marks.
 _EXTRA_FOLDS = str.maketrans(
@@ -215,3 +218,160 @@ class Vocabulary:
             self._cache.clear()  # a crude bound: query words are few in practice
         self._cache[query_word] = result
         return result
+
+
+# -- relevance: the shop's search page ---------------------------------------------------------
+#
+# Centra's API answers a search in its own order (the default order, or a sortOrder), and the
+# catalog's API keeps that. The shop's search page ranks instead; see :func:`relevance`.
+
+EXACT = 3
+PREFIX = 2
+TYPO = 1
+# Points of a query word's best match in a product: in the words it is named by (name, colour
+# name, brand: :func:`catalog.documents.name_text`), or only in its other words (description,
+# categories, collection, sku).
+NAMED_POINTS = {EXACT: 3.0, PREFIX: 2.0, TYPO: 1.0}
+OTHER_POINTS = {EXACT: 0.5, PREFIX: 0.5, TYPO: 0.25}
+# "Did you mean": a word no product has is replaced by the nearest one within this many edits.
+MAX_SUGGESTED_EDITS = 3
+
+
+def match_kind(query_word: str, word: str) -> int:
+    """How ``query_word`` matches a product's ``word`` by the rules above: :data:`EXACT`,
+    :data:`PREFIX`, :data:`TYPO`, or 0 (no match)."""
+    if word == query_word:
+        return EXACT
+    if word.startswith(query_word):
+        return PREFIX
+    limit = allowed_edits(query_word)
+    if limit and osa_within(query_word, word, limit):
+        return TYPO
+    return 0
+
+
+def word_points(kind: int, named: bool) -> float:
+    if not kind:
+        return 0.0
+    return (NAMED_POINTS if named else OTHER_POINTS)[kind]
+
+
+def relevance(query: Iterable[str], named: Iterable[str], words: Iterable[str]) -> float:
+    """How well a product matches a query on the shop's search page: per query word the points
+    of its best match among the product's own words, summed.
+
+    ==================================================  ======
+    the word as typed, in the name, colour or brand      3
+    a prefix of a word there ("tröj" for "tröja")        2
+    a typo of a word there (within Centra's distance)    1
+    as typed or a prefix, only in other words            0.5
+    a typo, only in other words                          0.25
+    ==================================================  ======
+
+    Why: what a shopper types is mostly what the product is called or who makes it ("tröja",
+    "Grön Atelier"), so a hit there says far more than one in the description, which mentions
+    materials, care and fit of every kind of product ("torka plant" is not a sweater). A
+    whole word beats a word begun, which beats a correction, whose guess may be wrong. The
+    steps are wide: one word in the name outweighs five found only elsewhere. A product only
+    in the results through another colour of its style gets points for its own words only,
+    so it follows the colours that match. Equal points keep the engine's order (Centra's
+    default order). ``named`` are the product's words of name, colour and brand, ``words``
+    all its searchable words (``named`` among them).
+    """
+    named_set = set(named)
+    every = named_set.union(words)
+    total = 0.0
+    for q in query:
+        best = 0.0
+        for w in every:
+            best = max(best, word_points(match_kind(q, w), w in named_set))
+        total += best
+    return total
+
+
+def as_typed(query: Iterable[str], words: Iterable[str]) -> bool:
+    """Every query word is a word of ``words`` or begins one: no typo needed. When any product
+    matches so, the search page shows only those (typos are the fallback; see
+    :class:`Ranking`)."""
+    own = list(words)
+    return all(any(match_kind(q, w) in (EXACT, PREFIX) for w in own) for q in query)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A query over one language of a generation: ``points`` per ordinal (:func:`relevance`,
+    products without any own match left out) and ``typed``, the products that match every
+    query word as typed (:func:`as_typed`) by their own words, as a bitset.
+
+    The search page's rule: when ``typed`` is not empty, the results are those products (and
+    the other colours of their styles, Centra's variant rule); only a query that nothing
+    matches as typed gets the typo matches. "Tröja" then lists the sweaters, not the bags and
+    sneakers whose care text says "trasa" or "torka"; "trja" still finds the sweaters.
+    Description words as typed stay: "linne" is a tank top by name and linen by description,
+    and both are what the shopper wrote; they rank after the names."""
+
+    points: dict[int, float]
+    typed: int
+
+
+def rank(
+    words: Iterable[str],
+    vocabulary: Vocabulary,
+    postings: dict[str, list[int]],
+    named: list[frozenset[str]],
+    size: int,
+) -> Ranking:
+    """:class:`Ranking` from the vocabulary (the same matching words as the engine's search,
+    each classified once) rather than product by product: ``postings`` maps a word to the
+    ordinals having it, ``named`` holds each ordinal's named words."""
+    points: dict[int, float] = {}
+    typed_all = (1 << size) - 1
+    for q in words:
+        best: dict[int, float] = {}
+        typed: list[int] = []
+        for n in vocabulary.matching(q):
+            word = vocabulary.words[n]
+            found = postings.get(word)
+            kind = match_kind(q, word)
+            if not found or not kind:
+                continue
+            if kind != TYPO:
+                typed.extend(found)
+            strong, weak = NAMED_POINTS[kind], OTHER_POINTS[kind]
+            for o in found:
+                p = strong if word in named[o] else weak
+                if p > best.get(o, 0.0):
+                    best[o] = p
+        typed_all &= bits_from(typed, size)
+        for o, p in best.items():
+            points[o] = points.get(o, 0.0) + p
+    return Ranking(points=points, typed=typed_all)
+
+
+def nearest_word(query_word: str, postings: dict[str, list[int]]) -> str | None:
+    """The word of ``postings`` nearest to ``query_word`` (optimal string alignment distance,
+    at most :data:`MAX_SUGGESTED_EDITS` and at most half the word's length, so "xq" is not
+    "turned into" any two letters); of equally near words the one most products have, then
+    the first alphabetically. None: nothing near.
+
+    Up to :data:`MAX_EDITS` edits the deletion index finds every candidate; a word three edits
+    away is looked for only among the words with the same first letter (shoppers seldom mistype
+    that one, and it keeps the pass over the vocabulary to a small part of it)."""
+    n = len(query_word)
+    if not n or n > 2 * INDEXED_LETTERS:
+        return None
+    for d in range(1, min(MAX_SUGGESTED_EDITS, max(1, n // 2)) + 1):
+        if d <= MAX_EDITS:
+            _deletion_index.add(postings)
+            pool: Iterable[str] = _deletion_index.candidates(query_word, d)
+        else:
+            first = query_word[0]
+            pool = (w for w in postings if w[:1] == first)
+        near = [
+            w
+            for w in pool
+            if w in postings and abs(len(w) - n) <= d and osa_within(query_word, w, d)
+        ]
+        if near:
+            return min(near, key=lambda w: (-len(postings[w]), w))
+    return None

@@ -22,9 +22,16 @@ from typing import Any
 
 from catalog.bitsets import bits_from, ordinals_of
 from catalog.prices import ALL_PRICELISTS, price_number
-from catalog.query_body import UriFilter
+from catalog.query_body import MAX_SEARCH_WORDS, UriFilter
 from catalog.records import IndexRecord
-from catalog.search import Vocabulary, query_words
+from catalog.search import (
+    Ranking,
+    Vocabulary,
+    nearest_word,
+    query_words,
+    rank,
+    words_in_order,
+)
 from catalog.store import GenerationMeta, LoadedGeneration
 from storefront.jsonio import JsonDict
 
@@ -37,6 +44,11 @@ PRODUCT_TEXTS = 4000
 # more (short ones), at most this many (about 1.3 KB each per 10,000 products).
 WORD_BITS_WORTH_KEEPING = 256
 WORD_BITS_KEPT = 1024
+# Rankings of the search page's queries kept per snapshot (a page of results is asked again).
+RANKINGS_KEPT = 256
+# "Did you mean" replaces at most this many words of a query (each costs a look through the
+# vocabulary); a query with more unknown words gets no suggestion.
+SUGGESTED_WORDS = 3
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 # A category id no market has (ids are Centra's, never empty or with a NUL).
 _NO_CATEGORY = "\x00"
@@ -176,6 +188,8 @@ class Snapshot:
 
         self._sort_cache: dict[tuple[Any, ...], list[int]] = {}
         self._search_cache: dict[tuple[str, str], int] = {}
+        self._rankings: dict[tuple[str, tuple[str, ...]], Ranking] = {}
+        self._named: dict[str, list[frozenset[str]]] = {}
         self._learned_cache: dict[tuple[str, str], dict[str, list[Any]]] = {}
         # One vocabulary over all languages.
         self.postings = _postings(self.rec_at)
@@ -412,6 +426,58 @@ class Snapshot:
                     cache.pop(next(iter(cache)))  # the oldest; another thread may race us
             cache[key] = bits
         return bits
+
+    def ranking(self, text: str, language: str) -> Ranking | None:
+        """The search page's relevance of the products for a query
+        (:class:`catalog.search.Ranking`); None when the query has no words."""
+        words = query_words(text)
+        if not words:
+            return None
+        key = (language, tuple(words))
+        found = self._rankings.get(key)
+        if found is None:
+            postings = self.postings.get(language, {})
+            found = rank(words, self.vocabulary, postings, self._named_words(language), self.size)
+            cache = self._rankings
+            if len(cache) >= RANKINGS_KEPT:
+                with contextlib.suppress(RuntimeError, StopIteration, KeyError):
+                    cache.pop(next(iter(cache)))  # the oldest; another thread may race us
+            cache[key] = found
+        return found
+
+    def _named_words(self, language: str) -> list[frozenset[str]]:
+        """Per ordinal, the words the product is named by in ``language`` (none in a generation
+        written before they were recorded: :mod:`catalog.records`)."""
+        named = self._named.get(language)
+        if named is None:
+            named = [frozenset(rec.name_words.get(language, "").split()) for rec in self.rec_at]
+            self._named[language] = named
+        return named
+
+    def suggestion(self, text: str, language: str) -> str | None:
+        """The search page's "did you mean": the query with each word that matches no product
+        in ``language`` replaced by the nearest word there (:func:`catalog.search.nearest_word`),
+        when that query finds products. None: every word matches (only not together), one has
+        nothing near, more than :data:`SUGGESTED_WORDS` are unknown, or the replaced query
+        still finds nothing."""
+        postings = self.postings.get(language, {})
+        out: list[str] = []
+        changed = 0
+        for q in words_in_order(text)[:MAX_SEARCH_WORDS]:
+            if self._word_bits(q, language):
+                out.append(q)
+                continue
+            if changed >= SUGGESTED_WORDS:
+                return None
+            near = nearest_word(q, postings)
+            if near is None:
+                return None
+            out.append(near)
+            changed += 1
+        if not changed:
+            return None
+        suggestion = " ".join(dict.fromkeys(out))
+        return suggestion if self.search_bits(suggestion, language) else None
 
     def uri_products(self, uri: str) -> list[int]:
         """Products whose uri, or <category uri>/<uri> for one of their categories, is

@@ -10,34 +10,31 @@ return a view model (:mod:`shop.viewmodels`); the built page is kept (:mod:`shop
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import replace
-from functools import lru_cache
-from typing import Any, Literal
-
-import nh3
-
 from catalog import reads
-from catalog.answers import HIT, MISS, STALE, CatalogAnswer
+from catalog.answers import HIT, CatalogAnswer
 from catalog.documents import stock_state
 from catalog.snapshot import default_order_key
 from shop import localnames
 from shop.context import PageContext
+from shop.listings import (
+    alternates,
+    card_of,
+    clean_html,
+    hex_colour,
+    listing_meta,
+    listing_parts,
+    worst,
+)
 from shop.navigation import Navigation, navigation_get
 from shop.pagecache import built_page, page_key
-from shop.paths import MAX_PAGE, PAGE_SIZE, SORTS, Listing, listing_url, uri_path
+from shop.paths import MAX_PAGE, Listing, listing_url, uri_path
 from shop.viewmodels import (
-    Card,
     Crumb,
-    Facet,
     FacetValue,
     ItemTable,
     Meta,
     Page,
-    Pagination,
     SizeCell,
-    SortOption,
     Swatch,
 )
 from shop.words import translate
@@ -46,146 +43,6 @@ from storefront.centra import CentraRejected
 from storefront.jsonio import JsonDict
 
 HOME_PRODUCTS = 8
-_CACHE_RANK = {HIT: 0, STALE: 1, MISS: 2}
-
-
-def _worst(*states: str) -> str:
-    return max(states, key=lambda s: _CACHE_RANK.get(s, 2))
-
-
-def sold_out(p: JsonDict) -> bool:
-    """Priced, but no size can be bought: Centra's ``available`` when it sent it (a price and
-    a purchasable item), else the items' ``stock`` in either dialect. A product without a
-    price is "not available" instead, and one with no stock shown at all is not marked."""
-    if not p.get("price"):
-        return False
-    available = p.get("available")
-    if isinstance(available, bool):
-        return not available
-    stocks = [i["stock"] for i in p.get("items") or [] if isinstance(i, dict) and "stock" in i]
-    return bool(stocks) and not any(stock_state(s) for s in stocks)
-
-
-def _card(p: JsonDict, ctx: PageContext) -> Card:
-    media = (p.get("media") or {}).get("standard") or []
-    variants = [r for r in p.get("relatedProducts") or [] if r.get("relation") == "variant"]
-    price = p.get("price")
-    before = p.get("priceBeforeDiscount")
-    on_sale = bool(p.get("showAsOnSale")) and bool(before) and before != price
-    return Card(
-        product=str(p.get("product", "")),
-        name=str(p.get("name", "")),
-        brand=str(p.get("brandName", "")),
-        url=uri_path(str(p.get("uri", ""))) + ctx.lang_query,
-        image=str(media[0]) if media else "",
-        price=price,
-        before=before if on_sale else None,
-        discount=int(p.get("discountPercent") or 0),
-        on_sale=on_sale,
-        new=bool(p.get("showAsNew")),
-        colours=len(variants),
-        sold_out=sold_out(p),
-    )
-
-
-@lru_cache(maxsize=4096)
-def clean_html(html: str) -> str:
-    """Centra's ``descriptionHtml`` is merchant input: only harmless markup goes out."""
-    return nh3.clean(html, tags={"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"})
-
-
-def _alternates(path_of: Any, ctx: PageContext) -> list[tuple[str, str]]:
-    out = [(lang, path_of(lang)) for lang in ctx.language_codes]
-    out.append(("x-default", path_of(None)))
-    return out
-
-
-def _listing_meta(
-    title: str, description: str, path: str, listing: Listing, ctx: PageContext, noindex: bool
-) -> Meta:
-    # The canonical listing is the unfiltered, default-sorted one (page and search kept):
-    # a filtered or re-sorted listing is the same content again.
-    base = Listing(page=listing.page, search=listing.search)
-    return Meta(
-        title=title,
-        description=description,
-        canonical=listing_url(path, base, ctx.url_language),
-        alternates=_alternates(lambda lang: listing_url(path, base, lang), ctx),
-        noindex=noindex or listing.filtered or listing.sort != "recommended",
-    )
-
-
-def _listing_parts(
-    page: Page, answer: JsonDict, path: str, listing: Listing, ctx: PageContext
-) -> dict[str, list[JsonDict]]:
-    """Cards, facets, sort options and paging of a listing answer, onto ``page``."""
-    products = answer.get("products") or []
-    count = int(answer.get("productCount") or 0)
-    lang = ctx.url_language
-    page.cards = [_card(p, ctx) for p in products]
-    page.product_ids = [c.product for c in page.cards]
-    page.listing = listing
-    facets: dict[str, list[JsonDict]] = {
-        str(f.get("field")): f.get("values") or [] for f in answer.get("filter") or []
-    }
-
-    def values(
-        field_name: str,
-        attr: Literal["brands", "colours", "sizes"],
-        label: Callable[[JsonDict, str], str],
-        hexed: bool = False,
-    ) -> list[FacetValue]:
-        chosen: tuple[str, ...] = getattr(listing, attr)
-        out: list[FacetValue] = []
-        for v in facets.get(field_name, []):
-            value = str(v.get("value", ""))
-            selected = value in chosen
-            if not selected and not v.get("count"):
-                continue
-            data = v.get("data") or {}
-            out.append(
-                FacetValue(
-                    value=value,
-                    label=label(data, value),
-                    count=int(v.get("count") or 0),
-                    selected=selected,
-                    url=listing_url(path, listing.toggled(attr, value), lang),
-                    hex=_hex(data.get("hex")) if hexed else "",
-                )
-            )
-        return out
-
-    page.facets = [
-        Facet("brand", values("brands", "brands", lambda d, v: str(d.get("brandName") or v))),
-        Facet("colour", values("swatch.desc", "colours", lambda d, v: v, hexed=True)),
-        Facet("size", values("items.name", "sizes", lambda d, v: v)),
-    ]
-    page.sorts = [SortOption(key, key == listing.sort) for key in SORTS]
-    page.available_url = listing_url(
-        path, replace(listing, available=not listing.available, page=1), lang
-    )
-    page.clear_url = listing_url(path, Listing(sort=listing.sort, search=listing.search), lang)
-    pages = max(1, math.ceil(count / PAGE_SIZE))
-    page.pagination = Pagination(
-        page=listing.page,
-        pages=pages,
-        count=count,
-        previous=listing_url(path, replace(listing, page=listing.page - 1), lang)
-        if listing.page > 1
-        else None,
-        next=listing_url(path, replace(listing, page=listing.page + 1), lang)
-        if listing.page < pages
-        else None,
-    )
-    return facets
-
-
-def _hex(value: Any) -> str:
-    """A CSS colour from Centra's swatch ``hex`` (``ff0000``, or a name like ``Blue``)."""
-    text = str(value or "").strip().lstrip("#")
-    if text and len(text) in (3, 6) and all(c in "0123456789abcdefABCDEF" for c in text):
-        return "#" + text
-    return text if text.isalpha() and len(text) < 30 else "transparent"
 
 
 # -- the services of the pages -----------------------------------------------------------------
@@ -200,9 +57,12 @@ def _not_found_error(exc: Exception) -> bool:
 def _uri_answer(
     ctx: PageContext, body: JsonDict, *, sold_out_last: bool = False
 ) -> CatalogAnswer | None:
-    """``POST uri``, or None when the uri leads nowhere (Centra's 404)."""
+    """``POST uri``, or None when the uri leads nowhere (Centra's 404). A listing shows the
+    variants that match its colour or size (``own_variants``), not every colour of a style."""
     try:
-        return reads.uri_resolve(context=ctx.visitor, body=body, sold_out_last=sold_out_last)
+        return reads.uri_resolve(
+            context=ctx.visitor, body=body, sold_out_last=sold_out_last, own_variants=True
+        )
     except (ApiError, CentraRejected) as exc:
         if _not_found_error(exc):
             return None
@@ -237,7 +97,7 @@ def uri_page(ctx: PageContext, uri: str, listing: Listing) -> Page:
         return built_page(
             page_key("product", ctx, nav, uri, product.json_text()),
             lambda: _product_page(ctx, uri, product, nav, nav_cache),
-            _worst(product.cache, nav_cache),
+            worst(product.cache, nav_cache),
         )
     body = {"uri": uri, "for": ["category"], **listing.body(category=True)}
     # The default order is the merchant's with what cannot be bought moved to the end (the
@@ -248,7 +108,7 @@ def uri_page(ctx: PageContext, uri: str, listing: Listing) -> Page:
     return built_page(
         page_key("category", ctx, nav, listing, category.json_text()),
         lambda: _category_page(ctx, category, listing, nav, nav_cache),
-        _worst(category.cache, nav_cache),
+        worst(category.cache, nav_cache),
     )
 
 
@@ -264,7 +124,7 @@ def _category_page(
     trail = nav.trail(cid)
     title = " ".join(names[-1:])
     count = int(model.get("productCount") or 0)
-    meta = _listing_meta(
+    meta = listing_meta(
         title=" \u2013 ".join(reversed(names)),
         description=translate(
             ctx.language, "Shop {name}: {count} products.", name=title, count=count
@@ -280,12 +140,12 @@ def _category_page(
         model=model,
         meta=meta,
         navigation=nav,
-        cache=_worst(answer.cache, nav_cache),
+        cache=worst(answer.cache, nav_cache),
         title=title,
         breadcrumbs=[Crumb(n.name, n.url + ctx.lang_query) for n in trail],
         category_ids=[n.category for n in trail] or [cid],
     )
-    facets = _listing_parts(page, model, path, listing, ctx)
+    facets = listing_parts(page, model, path, listing, ctx)
     if listing.page > 1 and not page.cards:
         return not_found_page(ctx, nav, page.cache)
     counts = {str(v.get("value")): int(v.get("count") or 0) for v in facets.get("categories", [])}
@@ -346,7 +206,7 @@ def _product_page(
         Swatch(
             name=str(p.get("variantName") or (p.get("swatch") or {}).get("desc") or ""),
             desc=str((p.get("swatch") or {}).get("desc") or ""),
-            hex=_hex((p.get("swatch") or {}).get("hex")),
+            hex=hex_colour((p.get("swatch") or {}).get("hex")),
             url=uri_path(str(p.get("uri", ""))) + ctx.lang_query,
             current=p is product,
         )
@@ -375,7 +235,7 @@ def _product_page(
         title=str(product.get("metaTitle") or name).strip(),
         description=description.strip(),
         canonical=path + ctx.lang_query,
-        alternates=_alternates(lambda lang: path + (f"?lang={lang}" if lang else ""), ctx),
+        alternates=alternates(lambda lang: path + (f"?lang={lang}" if lang else ""), ctx),
         image=media[0] if media else "",
         og_type="product",
     )
@@ -385,7 +245,7 @@ def _product_page(
         model=model,
         meta=meta,
         navigation=nav,
-        cache=_worst(answer.cache, nav_cache),
+        cache=worst(answer.cache, nav_cache),
         title=name,
         breadcrumbs=[Crumb(n.name, n.url + ctx.lang_query) for n in trail],
         product_ids=[str(product.get("product", ""))]
@@ -396,7 +256,7 @@ def _product_page(
         swatches=swatches if len(swatches) > 1 else [],
         item_table=table,
         description=clean_html(str(product.get("descriptionHtml") or "")),
-        related=[_card(p, ctx) for p in standard],
+        related=[card_of(p, ctx) for p in standard],
         in_stock=in_stock,
         origin=localnames.country_name(origin, ctx.language) if origin else "",
     )
@@ -404,29 +264,45 @@ def _product_page(
 
 def search_page(ctx: PageContext, listing: Listing) -> Page:
     """``/search?q=``: the listing of ``POST products`` with ``search`` (all products when
-    empty), filtered, sorted and paged as a category."""
+    empty), filtered, sorted and paged as a category. In the default order the results are
+    ranked by relevance, and typos are only the fallback when nothing matches as typed
+    (``ranked``: :class:`catalog.search.Ranking`); a search without results and without
+    filters suggests the nearest words ("did you mean")."""
     nav, nav_cache = navigation_get(ctx)
     if listing.page > MAX_PAGE:
         return not_found_page(ctx, nav, nav_cache)
-    answer = reads.products_query(context=ctx.visitor, body=listing.body(category=False))
+    answer = reads.products_query(
+        context=ctx.visitor, body=listing.body(category=False), own_variants=True, ranked=True
+    )
+    suggestion = None
+    if listing.search and not listing.filtered and not answer.data().get("productCount"):
+        suggestion = reads.search_suggestion(context=ctx.visitor, text=listing.search)
     return built_page(
-        page_key("search", ctx, nav, listing, answer.json_text()),
-        lambda: _search_page(ctx, listing, answer, nav, nav_cache),
-        _worst(answer.cache, nav_cache),
+        page_key("search", ctx, nav, listing, answer.json_text(), suggestion),
+        lambda: _search_page(ctx, listing, answer, nav, nav_cache, suggestion),
+        worst(answer.cache, nav_cache),
     )
 
 
 def _search_page(
-    ctx: PageContext, listing: Listing, answer: CatalogAnswer, nav: Navigation, nav_cache: str
+    ctx: PageContext,
+    listing: Listing,
+    answer: CatalogAnswer,
+    nav: Navigation,
+    nav_cache: str,
+    suggestion: str | None = None,
 ) -> Page:
     data = answer.data()
     model = {"found": "search", "search": listing.search, **data}
+    if suggestion:
+        url = listing_url("/search", Listing(search=suggestion), ctx.url_language)
+        model["didYouMean"] = {"text": suggestion, "url": url}
     title = (
         translate(ctx.language, "Search results for \u201c{q}\u201d", q=listing.search)
         if listing.search
         else translate(ctx.language, "All products")
     )
-    meta = _listing_meta(
+    meta = listing_meta(
         title=title,
         description="",
         path="/search",
@@ -440,10 +316,10 @@ def _search_page(
         model=model,
         meta=meta,
         navigation=nav,
-        cache=_worst(answer.cache, nav_cache),
+        cache=worst(answer.cache, nav_cache),
         title=listing.search,
     )
-    _listing_parts(page, data, "/search", listing, ctx)
+    listing_parts(page, data, "/search", listing, ctx)
     if listing.page > 1 and not page.cards:
         return not_found_page(ctx, nav, page.cache)
     return page
@@ -461,7 +337,7 @@ def home_page(ctx: PageContext) -> Page:
     return built_page(
         page_key("home", ctx, nav, answer.json_text()),
         lambda: _home_page(ctx, answer, nav, nav_cache),
-        _worst(answer.cache, nav_cache),
+        worst(answer.cache, nav_cache),
     )
 
 
@@ -473,14 +349,14 @@ def _home_page(ctx: PageContext, answer: CatalogAnswer, nav: Navigation, nav_cac
         if f.get("field") == "categories"
         for v in f.get("values") or []
     }
-    cards = [_card(p, ctx) for p in data.get("products") or []]
+    cards = [card_of(p, ctx) for p in data.get("products") or []]
     meta = Meta(
         title="",
         description=translate(
             ctx.language, "Well-made clothes and accessories from Nordic brands."
         ),
         canonical="/" + ctx.lang_query,
-        alternates=_alternates(lambda lang: "/" + (f"?lang={lang}" if lang else ""), ctx),
+        alternates=alternates(lambda lang: "/" + (f"?lang={lang}" if lang else ""), ctx),
     )
     return Page(
         kind="home",
@@ -488,7 +364,7 @@ def _home_page(ctx: PageContext, answer: CatalogAnswer, nav: Navigation, nav_cac
         model={"found": "home", **data},
         meta=meta,
         navigation=nav,
-        cache=_worst(answer.cache, nav_cache),
+        cache=worst(answer.cache, nav_cache),
         cards=cards,
         product_ids=[c.product for c in cards],
         top_categories=[

@@ -35,6 +35,7 @@ class Card:
     new: bool
     colours: int  # other colours of the style
     sold_out: bool = False  # priced, but no size can be bought (shown marked, listed last)
+    colour: str = ""  # the product's swatch desc (a filtered listing shows the matching variant)
 
 
 @dataclass
@@ -51,6 +52,15 @@ class FacetValue:
 class Facet:
     field: str  # brand, colour, size
     values: list[FacetValue]
+
+
+@dataclass
+class ActiveFilter:
+    """A filter the listing is filtered by, shown as a chip: following ``url`` removes it."""
+
+    field: str  # brand, colour, size, available
+    label: str  # the value as its facet names it ("" for available)
+    url: str
 
 
 @dataclass
@@ -129,6 +139,7 @@ class Page:
     listing: Listing | None = None
     available_url: str = ""
     clear_url: str = ""
+    active_filters: list[ActiveFilter] = field(default_factory=list)  # chips above the grid
     # product
     product: JsonDict = field(default_factory=dict)
     images: list[str] = field(default_factory=list)

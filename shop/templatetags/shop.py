@@ -81,7 +81,8 @@ def _card_html(card: Card, language: str, lazy: bool) -> str:
     elif card.colours > 1:
         colours = translate(language, "+{count} colours", count=card.colours)
     return (
-        f'<li class="card{" sold-out" if card.sold_out else ""}"><a href="{escape(card.url)}">'
+        f'<li class="card{" sold-out" if card.sold_out else ""}"><a href="{escape(card.url)}"'
+        f' data-colour="{escape(card.colour)}">'
         f'<div class="card-media">{image}{badge}</div>'
         f'<div class="card-body"><p class="card-brand">{escape(card.brand)}</p>'
         f'<h3 class="card-name">{escape(card.name)}</h3><p class="price">{price}</p>'

@@ -71,7 +71,7 @@ def cache(built_cache: BuiltCache, settings: Any) -> Iterator[BuiltCache]:
 
 
 @pytest.fixture
-def scratch_redis(redis_db_url: str, settings: Any) -> Iterator[redis.Redis]:
+def scratch_redis(redis_db_url: str, settings: Any, services: None) -> Iterator[redis.Redis]:
     """The test module's own Redis database, empty, made the BFF's for one test."""
     url = redis_db_url
     r = redis.Redis.from_url(url)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shop.catalog_pages import sold_out
+from shop.listings import sold_out
 from shop.paths import CATEGORY_ORDER, PAGE_SIZE, uri_path
 from tests.catalog.cache_fixtures import sandbox_call
 from tests.conftest import ARTIFACTS, SandboxProcess

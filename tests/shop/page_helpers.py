@@ -16,6 +16,7 @@ from catalog import centra_state
 from catalog.rebuild import market_ids, rebuild_market
 from storefront import centra, localcache
 from storefront.centra import CentraClient
+from tests.catalog.cache_fixtures import sandbox_call
 from tests.checkout.fixtures import (
     catalog,
     purchasable,
@@ -127,3 +128,46 @@ def add(client: Client, item: str) -> Any:
         response = client.post(response["Location"], {"item": item})
     assert response.status_code == 303, text(response)[:300]
     return response
+
+
+SE = {"market": "1", "pricelist": "1", "language": "sv"}
+
+
+DE = {"market": "2", "pricelist": "2", "language": "de"}
+
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def html(response: Any) -> str:
+    return str(response.content.decode())
+
+
+def links(page: str, rel: str) -> list[tuple[str, str]]:
+    """(hreflang or "", href) of every <link rel=...>."""
+    out = []
+    for tag in re.findall(r"<link [^>]*>", page):
+        if f'rel="{rel}"' in tag:
+            lang = re.search(r'hreflang="([^"]+)"', tag)
+            href = re.search(r'href="([^"]+)"', tag)
+            assert href is not None
+            out.append((lang.group(1) if lang else "", unescape(href.group(1))))
+    return out
+
+
+def meta(page: str, attr: str, name: str) -> str | None:
+    found = re.search(rf'<meta {attr}="{re.escape(name)}" content="([^"]*)"', page)
+    return unescape(found.group(1)) if found else None
+
+
+def h1(page: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert found is not None
+    return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def sandbox_products(sandbox: SandboxProcess, context: dict[str, str]) -> list[dict[str, Any]]:
+    answer = sandbox_call(sandbox, "POST", "products", {**context, "limit": 1000})
+    assert answer.status_code == 200
+    products: list[dict[str, Any]] = answer.json()["products"]
+    return products

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.catalog_pages import clean_html
+from shop.listings import clean_html
 from shop.paths import (
     MAX_PAGE,
     MAX_PATH_CHARS,

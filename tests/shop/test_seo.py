@@ -30,7 +30,7 @@ from shop.words import translate
 from storefront.context import VisitorContext
 from tests.catalog.cache_fixtures import BuiltCache, sandbox_call
 from tests.conftest import DIALECT, SandboxProcess
-from tests.shop.test_catalog_pages import SE, html, links, meta, sandbox_products
+from tests.shop.page_helpers import SE, html, links, meta, sandbox_products
 
 SITE = "http://testserver"
 NS = {"sm": sitemaps.SITEMAP_NS, "xhtml": sitemaps.XHTML_NS}

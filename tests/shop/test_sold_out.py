@@ -2,7 +2,7 @@
 listed after every product that can be bought in a category's default order, on every page,
 while Centra's own API keeps Centra's order.
 
-The rule of the mark (:func:`shop.catalog_pages.sold_out`) is tested on its own (fast); the
+The rule of the mark (:func:`shop.listings.sold_out`) is tested on its own (fast); the
 pages over the built cache of the default sandbox, in Sweden (market 1, SEK, Swedish).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from shop.catalog_pages import sold_out
+from shop.listings import sold_out
 from shop.paths import CATEGORY_ORDER, PAGE_SIZE, uri_path
 from shop.templatetags.shop import _card_html
 from shop.viewmodels import Card

@@ -1,6 +1,8 @@
 // Progressive enhancement of the bag, checkout and account pages; each works without it.
-// - checkout: a new country, state or delivery method re-prices at once (the form's
-//   "Update total" button, which stays for browsers without this script);
+// - checkout: nothing here re-prices on change. A new country, state or delivery method
+//   re-prices with its "Update total" button (the form's update action), as without this
+//   script: arrow keys on a select or in a radio group fire change at every step, and one
+//   keypress must not move the order to another country's prices (WCAG 3.2.2 On Input);
 // - one payment at a time: a second click while the first is on its way is ignored;
 // - a payment provider's form without a button of its own is posted at once, as the
 //   provider means it to be;
@@ -33,18 +35,7 @@
 
     var form = document.querySelector("form[data-checkout]");
     if (form) {
-      var update = form.querySelector("[data-update-button]");
       var busy = false;
-      if (update) {
-        update.hidden = true;
-        form.querySelectorAll("[data-update]").forEach(function (input) {
-          input.addEventListener("change", function () {
-            if (busy) return;
-            if (form.requestSubmit) form.requestSubmit(update);
-            else update.click();
-          });
-        });
-      }
       form.addEventListener("submit", function (event) {
         if (busy) { event.preventDefault(); return; }
         busy = true;
