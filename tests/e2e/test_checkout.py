@@ -107,8 +107,10 @@ def test_a_guest_buys_two_sizes_with_a_voucher_through_the_redirect_payment(
         fill_checkout(page, "sandbox-redirect")
         shot(page, "checkout")
 
-        # Express delivery: the script re-prices at once, and what was typed is kept
+        # Express delivery: "Update total" re-prices (never the change itself: WCAG 3.2.2), and
+        # what was typed is kept
         page.check('input[name="shippingMethod"][value="sandbox-express"]')
+        page.locator('[data-reprice="delivery"] button').click()
         page.wait_for_function(
             "() => document.querySelector('[data-shipping]').textContent.includes('149')"
         )
