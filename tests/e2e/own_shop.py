@@ -132,3 +132,15 @@ ADDRESS = {
     "city": "Stockholm",
     "phoneNumber": "0701234567",
 }
+
+
+def put_in_bag(page: Any, shop_url: str, item: str) -> None:
+    """One item into the bag as the product page's script does (same-origin fetch)."""
+    page.goto(shop_url + "/")
+    status = page.evaluate(
+        """item => fetch("/api/checkout/items/" + encodeURIComponent(item), {
+          method: "POST", credentials: "same-origin", headers: {Accept: "application/json"}
+        }).then(r => r.status)""",
+        item,
+    )
+    assert status in (200, 201), status

@@ -19,25 +19,13 @@ import pytest
 from tests.checkout.fixtures import in_stock_items
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
-from tests.e2e.own_shop import Shots
+from tests.e2e.own_shop import Shots, put_in_bag
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 # Time given to a change handler's submit to start a navigation, were there one.
 GRACE_MS = 600
-
-
-def put_in_bag(page: Any, shop: Shop, item: str) -> None:
-    """One item into the bag as the product page's script does (same-origin fetch)."""
-    page.goto(shop.url + "/")
-    status = page.evaluate(
-        """item => fetch("/api/checkout/items/" + encodeURIComponent(item), {
-          method: "POST", credentials: "same-origin", headers: {Accept: "application/json"}
-        }).then(r => r.status)""",
-        item,
-    )
-    assert status in (200, 201), status
 
 
 def stayed(page: Any, url: str) -> bool:
@@ -56,7 +44,7 @@ def test_arrow_keys_on_the_checkouts_choices_change_nothing_until_update(
     context = chromium.new_context(viewport=PHONE, extra_http_headers={"CF-IPCountry": "SE"})
     page = context.new_page()
     try:
-        put_in_bag(page, shop, in_stock_items(sandbox, 1)[0])
+        put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])
         page.goto(shop.url + "/checkout")
         page.wait_for_selector("form[data-checkout]")
         url = page.url
@@ -107,7 +95,7 @@ def test_the_update_buttons_work_without_javascript(
 ) -> None:
     with_js = chromium.new_context(viewport=PHONE, extra_http_headers={"CF-IPCountry": "SE"})
     page = with_js.new_page()
-    put_in_bag(page, shop, in_stock_items(sandbox, 1)[0])
+    put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])
     cookies = with_js.cookies()
     with_js.close()
     context = chromium.new_context(

@@ -17,7 +17,7 @@ import pytest
 from tests.checkout.fixtures import in_stock_items
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
-from tests.e2e.own_shop import Shots
+from tests.e2e.own_shop import Shots, put_in_bag
 
 pytestmark = pytest.mark.browser
 
@@ -48,18 +48,6 @@ LINKS = """() => [...document.querySelectorAll("[data-error-summary] a[href^='#'
 })"""
 
 
-def put_in_bag(page: Any, shop: Shop, item: str) -> None:
-    """One item into the bag as the product page's script does (same-origin fetch)."""
-    page.goto(shop.url + "/")
-    status = page.evaluate(
-        """item => fetch("/api/checkout/items/" + encodeURIComponent(item), {
-          method: "POST", credentials: "same-origin", headers: {Accept: "application/json"}
-        }).then(r => r.status)""",
-        item,
-    )
-    assert status in (200, 201), status
-
-
 def empty_submit(page: Any, shop: Shop) -> None:
     page.goto(shop.url + "/checkout")
     page.wait_for_selector("form[data-checkout]")
@@ -84,7 +72,7 @@ def test_the_empty_checkout_flags_every_field_at_once_with_a_focused_summary(
     )
     page = context.new_page()
     try:
-        put_in_bag(page, shop, in_stock_items(sandbox, 1)[0])
+        put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])
         page.goto(shop.url + "/checkout")
         page.wait_for_selector("form[data-checkout]")
         must_flag = page.evaluate(EMPTY_REQUIRED)
@@ -128,7 +116,7 @@ def test_without_javascript_the_summary_is_still_there_and_focused(
     shot = Shots("checkout-errors-no-js")
     with_js = chromium.new_context(viewport=PHONE, extra_http_headers={"CF-IPCountry": "SE"})
     page = with_js.new_page()
-    put_in_bag(page, shop, in_stock_items(sandbox, 1)[0])
+    put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])
     cookies = with_js.cookies()
     with_js.close()
     context = chromium.new_context(
