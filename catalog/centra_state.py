@@ -57,9 +57,3 @@ def load_shop_meta(*, r: redis.Redis) -> ShopMeta | None:
     if raw is None:
         return None
     return _shop.put(where, ShopMeta.from_json(unpack(raw)))  # type: ignore[arg-type]
-
-
-def forget_local_state() -> None:
-    """Drop this process's copies of the upstream flag and the shop meta (tests, tools)."""
-    _upstream.clear()
-    _shop.clear()

@@ -265,6 +265,30 @@ def products_query(
     return _answer(context, plan, through)
 
 
+def product_links(*, context: VisitorContext, body: JsonDict) -> CatalogAnswer:
+    """``POST products``' page for ``body`` with each product's ``uri`` and ``modifiedAt`` only,
+    from the index alone: what the sitemaps list, without projecting every product's document
+    (which would fill the snapshot's rendered-product cache and push the hot products out).
+    A read through to Centra answers the whole products."""
+    query = parse_query(body)
+
+    def plan(snap: Snapshot) -> tuple[list[int], Render]:
+        result = run_query(snap, query, pricelist=context.pricelist, language=context.language)
+        links = [
+            {"uri": snap.rec_at[o].uri, "modifiedAt": snap.rec_at[o].modified_at}
+            for o in result.page
+        ]
+        text = json.dumps({"products": links, "productCount": result.count}, ensure_ascii=False)
+        return [], lambda pieces: text
+
+    def through(reason: str) -> CatalogAnswer:
+        return read_through(
+            context, "POST", "products", json={**body, **_context_fields(context)}, reason=reason
+        )
+
+    return _answer(context, plan, through)
+
+
 def search_suggestion(*, context: VisitorContext, text: str) -> str | None:
     """The search page's "did you mean" for a search without results: the query with its
     unknown words replaced by the nearest ones of the visitor's language, when that finds

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from catalog.bitsets import bits_from, ordinals_of
 from catalog.prices import ALL_PRICELISTS, price_number
@@ -90,6 +90,21 @@ def size_key(name: str) -> tuple[int, float, float, str]:
     ):
         return (2, int(waist[1:]), int(length[1:]), name)
     return (3, 0, 0, name)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _keep(cache: dict[K, V], key: K, value: V, limit: int) -> None:
+    """``cache[key] = value``, the oldest entry out first at ``limit``. The snapshot's own
+    caches live and die with it (a new generation is a new snapshot), so no shared policy
+    (:mod:`storefront.localcache`) is needed; threads may race here, and losing an entry to a
+    race only costs a recomputation."""
+    if len(cache) >= limit:
+        with contextlib.suppress(RuntimeError, StopIteration, KeyError):
+            cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 @dataclass
@@ -256,12 +271,7 @@ class Snapshot:
     # -- helpers -------------------------------------------------------------------------------
 
     def remember_text(self, key: tuple[int, str, str, bool], text: str) -> None:
-        texts = self.product_texts
-        if len(texts) >= PRODUCT_TEXTS:
-            # The oldest entry goes; another thread may be doing the same.
-            with contextlib.suppress(RuntimeError, StopIteration):
-                texts.pop(next(iter(texts)), None)
-        texts[key] = text
+        _keep(self.product_texts, key, text, PRODUCT_TEXTS)
 
     def _expand_ordinals(self, ordinals: Iterable[int]) -> int:
         styles = {self.rec_at[o].style for o in ordinals}
@@ -420,11 +430,7 @@ class Snapshot:
             ordinals.extend(postings.get(vocab[n], ()))
         bits = bits_from(ordinals, self.size)
         if len(ordinals) >= WORD_BITS_WORTH_KEEPING:
-            cache = self._search_cache
-            if len(cache) >= WORD_BITS_KEPT:
-                with contextlib.suppress(RuntimeError, StopIteration, KeyError):
-                    cache.pop(next(iter(cache)))  # the oldest; another thread may race us
-            cache[key] = bits
+            _keep(self._search_cache, key, bits, WORD_BITS_KEPT)
         return bits
 
     def ranking(self, text: str, language: str) -> Ranking | None:
@@ -438,11 +444,7 @@ class Snapshot:
         if found is None:
             postings = self.postings.get(language, {})
             found = rank(words, self.vocabulary, postings, self._named_words(language), self.size)
-            cache = self._rankings
-            if len(cache) >= RANKINGS_KEPT:
-                with contextlib.suppress(RuntimeError, StopIteration, KeyError):
-                    cache.pop(next(iter(cache)))  # the oldest; another thread may race us
-            cache[key] = found
+            _keep(self._rankings, key, found, RANKINGS_KEPT)
         return found
 
     def _named_words(self, language: str) -> list[frozenset[str]]:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from catalog.documents import stock_state
+from shop import localnames
 from shop.context import PageContext
 from shop.viewmodels import Crumb, Page
 from shop.words import translate
@@ -43,29 +44,6 @@ _SCRIPT_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029]")
-# A language's main country where its code is not the country's (CLDR's likely subtags);
-# otherwise the country named like the language (de -> DE).
-_MAIN_COUNTRY = {
-    "sv": "SE",
-    "en": "US",
-    "da": "DK",
-    "nb": "NO",
-    "nn": "NO",
-    "no": "NO",
-    "ja": "JP",
-    "ko": "KR",
-    "zh": "CN",
-    "cs": "CZ",
-    "el": "GR",
-    "et": "EE",
-    "uk": "UA",
-    "sl": "SI",
-    "ga": "IE",
-    "he": "IL",
-    "ar": "EG",
-}
-
-
 # -- values in the forms the tags want ---------------------------------------------------------
 
 
@@ -119,7 +97,7 @@ def page_locale(ctx: PageContext) -> str:
     pool = [c for c in candidates if c.get("language") == ctx.language] or candidates
     codes = [str(c["country"]).upper() for c in pool if c.get("country")]
     lang = ctx.language.split("-")[0].lower()
-    main = _MAIN_COUNTRY.get(lang, lang.upper())
+    main = localnames.main_country(lang) or lang.upper()
     country = main if main in codes else (codes[0] if codes else ctx.country)
     return og_locale(ctx.language, country)
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date, format_time, get_datetime_format
 
 FALLBACK = "en"
@@ -33,6 +34,16 @@ def _locale(language: str) -> Locale:
         return Locale.parse(language.strip().replace("-", "_") or FALLBACK)
     except (ValueError, TypeError, UnknownLocaleError):
         return Locale.parse(FALLBACK)
+
+
+@lru_cache(maxsize=64)
+def main_country(language: str) -> str:
+    """The country a language is most spoken in, by CLDR's likely subtags (``sv`` -> SE,
+    ``en`` -> US, ``de`` -> DE); '' for a language CLDR does not know."""
+    code = language.strip().replace("-", "_").split("_")[0].lower()
+    likely = str(get_global("likely_subtags").get(code, ""))
+    region = likely.rsplit("_", 1)[-1] if "_" in likely else ""
+    return region if len(region) == 2 and region.isalpha() else ""
 
 
 @lru_cache(maxsize=4096)

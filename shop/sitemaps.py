@@ -123,7 +123,7 @@ def _products(market: str, language: str, skip: int, limit: int) -> list[Entry]:
     while limit > 0:
         size = min(BATCH, limit)
         body: JsonDict = {"skipFirst": skip, "limit": size}
-        products = reads.products_query(context=context, body=body).data().get("products") or []
+        products = reads.product_links(context=context, body=body).data().get("products") or []
         out += [
             Entry(uri_path(str(p["uri"])), lastmod(p.get("modifiedAt")))
             for p in products
@@ -138,7 +138,7 @@ def _products(market: str, language: str, skip: int, limit: int) -> list[Entry]:
 
 def _product_count(market: str, language: str) -> int:
     body: JsonDict = {"limit": 1}
-    answer = reads.products_query(context=_context(market, language), body=body).data()
+    answer = reads.product_links(context=_context(market, language), body=body).data()
     return int(answer.get("productCount") or 0)
 
 

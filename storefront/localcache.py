@@ -22,9 +22,9 @@ from cachetools import Cache, LRUCache, TTLCache
 
 V = TypeVar("V")
 
-_registry: dict[str, LocalCache[object]] = {}
-# Caches whose policy LocalCache cannot express (e.g. bounded in bytes), reset with the rest.
-_others: dict[str, Callable[[], None]] = {}
+# Every in-process cache by name, as the function that empties it: the LocalCaches, and the
+# few whose policy a LocalCache cannot express (e.g. bounded in bytes, see ``register``).
+_clears: dict[str, Callable[[], None]] = {}
 _registry_lock = threading.Lock()
 _missing = object()
 
@@ -36,8 +36,7 @@ class LocalCache(Generic[V]):
             TTLCache(maxsize, ttl) if ttl is not None else LRUCache(maxsize)
         )
         self._lock = threading.Lock()
-        with _registry_lock:
-            _registry[name] = self  # type: ignore[assignment]
+        register(name, self.clear)
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
@@ -61,25 +60,17 @@ class LocalCache(Generic[V]):
         with self._lock:
             self._items.clear()
 
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 def register(name: str, clear: Callable[[], None]) -> None:
     """Name a cache that is not a :class:`LocalCache` (say why where it is made), so that
     :func:`clear_all` empties it too."""
     with _registry_lock:
-        _others[name] = clear
+        _clears[name] = clear
 
 
 def clear_all() -> None:
     """Empty every in-process cache of this process."""
     with _registry_lock:
-        clears = [cache.clear for cache in _registry.values()] + list(_others.values())
+        clears = list(_clears.values())
     for clear in clears:
         clear()
-
-
-def names() -> list[str]:
-    with _registry_lock:
-        return sorted([*_registry, *_others])

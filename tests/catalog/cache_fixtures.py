@@ -18,18 +18,12 @@ import redis
 import requests
 from django.conf import settings as django_settings
 
-from catalog import centra_state
 from catalog.rebuild import RebuildResult, market_ids, rebuild_market
 from storefront import localcache
 from storefront.centra import get_client
 from tests.conftest import RedisDatabases, SandboxProcess
 
 API_KEY = "test-storefront-api-key"
-
-
-def forget_process_state() -> None:
-    localcache.clear_all()
-    centra_state.forget_local_state()
 
 
 @dataclass
@@ -56,7 +50,7 @@ def built_cache(
         results = [rebuild_market(market=m, client=client, r=r) for m in markets]
     finally:
         django_settings.REDIS_URL = previous
-        forget_process_state()
+        localcache.clear_all()
     return BuiltCache(url=url, markets=markets, results=results)
 
 
@@ -65,9 +59,9 @@ def cache(built_cache: BuiltCache, settings: Any) -> Iterator[BuiltCache]:
     """This process reads the built cache; trusted callers use ``API_KEY``."""
     settings.REDIS_URL = built_cache.url
     settings.STOREFRONT_API_KEYS = [API_KEY]
-    forget_process_state()
+    localcache.clear_all()
     yield built_cache
-    forget_process_state()
+    localcache.clear_all()
 
 
 @pytest.fixture
@@ -78,10 +72,10 @@ def scratch_redis(redis_db_url: str, settings: Any, services: None) -> Iterator[
     r.flushdb()
     settings.REDIS_URL = url
     settings.STOREFRONT_API_KEYS = [API_KEY]
-    forget_process_state()
+    localcache.clear_all()
     yield r
     r.flushdb()
-    forget_process_state()
+    localcache.clear_all()
 
 
 def trusted() -> dict[str, str]:

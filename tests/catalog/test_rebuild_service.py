@@ -21,9 +21,9 @@ from catalog.rebuild import (
     rebuild_market,
     refresh_shop_meta,
 )
-from storefront import embedded
+from storefront import embedded, localcache
 from storefront.centra import CentraClient, CentraUnavailable
-from tests.catalog.cache_fixtures import API_KEY, forget_process_state, sandbox_call
+from tests.catalog.cache_fixtures import API_KEY, sandbox_call
 from tests.catalog.own_stack import own_stack, stop_worker
 from tests.conftest import SandboxProcess, start_sandbox_process
 from tests.support import without_token
@@ -295,7 +295,7 @@ def test_a_refused_rebuild_fails_its_job_with_the_reason_operators_see(
             settings.REDIS_URL = stack.redis_url
             settings.CENTRA_API_URL = stack.sandbox.api
             settings.CENTRA_SHARED_SECRET = stack.sandbox.secret
-            forget_process_state()
+            localcache.clear_all()
             staff = Client()
             staff.force_login(admin_user)
             shown = staff.get(f"/api/admin/catalog/jobs/{job_id}").json()
@@ -311,7 +311,7 @@ def test_a_refused_rebuild_fails_its_job_with_the_reason_operators_see(
             assert "CATALOG_MAX_PRODUCT_LOSS" in page
         finally:
             stop_worker(worker)
-            forget_process_state()
+            localcache.clear_all()
 
 
 def test_a_one_language_shop_learns_the_small_related_form(

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pytest
 
 from catalog import job_records
+from storefront import localcache
 from tests.catalog.own_stack import (
     Stack,
     catalog_snapshot,
@@ -53,14 +54,11 @@ def stack(own_servers: None) -> Iterator[Stack]:
 @pytest.fixture
 def bff(stack: Stack, settings: Any) -> Iterator[Stack]:
     """This process's BFF reads from the stack's Redis and sandbox."""
-    from catalog import centra_state
-    from storefront import localcache
 
     def forget() -> None:
         # The in-process copies of indexes and shop meta belong to whichever Redis they were
         # read from; start and end with none.
         localcache.clear_all()
-        centra_state.forget_local_state()
 
     settings.REDIS_URL = stack.redis_url
     settings.CENTRA_API_URL = stack.sandbox.api

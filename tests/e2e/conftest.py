@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from storefront import embedded
+from storefront import embedded, localcache
 from tests.conftest import ARTIFACTS, RedisDatabases, SandboxProcess, worker_env
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,9 +41,7 @@ def e2e_cache(redis_dbs: RedisDatabases, sandbox: SandboxProcess) -> Iterator[st
     process's BFF: whoever requests it requests ``services`` first, as ``shop`` does)."""
     from django.conf import settings
 
-    from catalog import centra_state
     from catalog.rebuild import market_ids, rebuild_market
-    from storefront import localcache
     from storefront.centra import get_client
 
     url = redis_dbs.allocate()
@@ -57,7 +55,6 @@ def e2e_cache(redis_dbs: RedisDatabases, sandbox: SandboxProcess) -> Iterator[st
     finally:
         settings.REDIS_URL = previous
         localcache.clear_all()
-        centra_state.forget_local_state()
     yield url
     r.flushdb()
 

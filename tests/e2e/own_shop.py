@@ -144,3 +144,18 @@ def put_in_bag(page: Any, shop_url: str, item: str) -> None:
         item,
     )
     assert status in (200, 201), status
+
+
+def bag_without_javascript(chromium: Any, shop_url: str, item: str, viewport: Any) -> Any:
+    """A browser context with JavaScript off whose bag holds ``item`` (put there by a
+    context with JavaScript, whose cookies it takes over)."""
+    headers = {"CF-IPCountry": "SE"}
+    with_js = chromium.new_context(viewport=viewport, extra_http_headers=headers)
+    put_in_bag(with_js.new_page(), shop_url, item)
+    cookies = with_js.cookies()
+    with_js.close()
+    context = chromium.new_context(
+        viewport=viewport, java_script_enabled=False, extra_http_headers=headers
+    )
+    context.add_cookies(cookies)
+    return context

@@ -19,7 +19,7 @@ import pytest
 from tests.checkout.fixtures import in_stock_items
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
-from tests.e2e.own_shop import Shots, put_in_bag
+from tests.e2e.own_shop import Shots, bag_without_javascript, put_in_bag
 
 pytestmark = pytest.mark.browser
 
@@ -93,15 +93,7 @@ def test_arrow_keys_on_the_checkouts_choices_change_nothing_until_update(
 def test_the_update_buttons_work_without_javascript(
     shop: Shop, sandbox: SandboxProcess, chromium: Any
 ) -> None:
-    with_js = chromium.new_context(viewport=PHONE, extra_http_headers={"CF-IPCountry": "SE"})
-    page = with_js.new_page()
-    put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])
-    cookies = with_js.cookies()
-    with_js.close()
-    context = chromium.new_context(
-        viewport=PHONE, java_script_enabled=False, extra_http_headers={"CF-IPCountry": "SE"}
-    )
-    context.add_cookies(cookies)
+    context = bag_without_javascript(chromium, shop.url, in_stock_items(sandbox, 1)[0], PHONE)
     page = context.new_page()
     try:
         page.goto(shop.url + "/checkout")

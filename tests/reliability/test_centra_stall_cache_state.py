@@ -17,6 +17,7 @@ import redis
 from django.test import Client
 
 from catalog import centra_state
+from storefront import localcache
 from storefront.circuit import CircuitBreaker
 from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import call, shopper
@@ -76,7 +77,7 @@ def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
     assert seen == {"STALE"}
     assert {"open", "half-open"} <= states
     # and the other processes know it: the breaker's opening is recorded in Redis
-    centra_state.forget_local_state()
+    localcache.clear_all()
     assert centra_state.upstream_down(r=scratch_redis)
     # When Centra answers again, the next call gets through and the answers say HIT
     faults(stall=False)
@@ -84,6 +85,6 @@ def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
         lambda: call(browser, "GET", "selection").status_code == 200, what="checkout to recover"
     )
     assert breaker.status().state == "closed"
-    centra_state.forget_local_state()
+    localcache.clear_all()
     assert not centra_state.upstream_down(r=scratch_redis)
     assert {read()["X-Cache"] for read in reads} == {"HIT"}

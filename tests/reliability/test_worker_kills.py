@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from catalog import centra_state, job_records, store
+from catalog import job_records, store
 from storefront import localcache
 from tests.catalog.own_stack import (
     Stack,
@@ -76,7 +76,6 @@ def bff(stack: Stack, settings: Any) -> Iterator[Stack]:
 
     def forget() -> None:
         localcache.clear_all()
-        centra_state.forget_local_state()
 
     settings.REDIS_URL = stack.redis_url
     settings.CENTRA_API_URL = stack.sandbox.api

@@ -12,7 +12,6 @@ import pytest
 import redis
 from django.test import Client
 
-from catalog import centra_state
 from catalog.rebuild import market_ids, rebuild_market
 from storefront import centra, localcache
 from storefront.centra import CentraClient
@@ -41,17 +40,14 @@ def build_cache(url: str, sandbox: SandboxProcess) -> None:
     finally:
         settings.REDIS_URL = previous
         localcache.clear_all()
-        centra_state.forget_local_state()
 
 
 def use_page_cache(cache: str, sandbox: SandboxProcess, settings: Any) -> Iterator[SandboxProcess]:
     """This process's BFF on ``sandbox`` and the cache at ``cache``, for one test."""
     settings.REDIS_URL = cache
     localcache.clear_all()
-    centra_state.forget_local_state()
     yield sandbox
     localcache.clear_all()
-    centra_state.forget_local_state()
 
 
 @pytest.fixture(scope="module")

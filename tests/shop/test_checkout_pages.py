@@ -22,7 +22,6 @@ import requests
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from catalog import centra_state
 from checkout import shapes
 from checkout.session import follow_visitor_choice
 from storefront import localcache
@@ -809,7 +808,6 @@ def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
     url = redis_dbs.allocate()
     settings.REDIS_URL = url
     localcache.clear_all()
-    centra_state.forget_local_state()
     assert use_own_sandbox.control("PUT", "faults", json={"errorRate": 1}).status_code == 200
     client = shopper()
     try:
@@ -819,7 +817,6 @@ def test_a_cold_cache_and_centra_down_is_still_a_friendly_page(
     finally:
         redis.Redis.from_url(url).flushdb()
         localcache.clear_all()
-        centra_state.forget_local_state()
 
 
 # -- a stale form ---------------------------------------------------------------------------------
