@@ -43,6 +43,7 @@ COPY catalog catalog
 COPY checkout checkout
 COPY accounts accounts
 COPY shop shop
+COPY tracking tracking
 COPY templates templates
 # --no-deps: everything it needs came from the lock above.
 RUN pip install --no-deps . \

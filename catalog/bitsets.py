@@ -39,3 +39,14 @@ def ordinals_of(bits: int) -> list[int]:
             base = i << 3
             out.extend([base + b for b in table[byte]])
     return out
+
+
+_FLAG_OF_DIGIT = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def flags_of(bits: int, size: int) -> bytes:
+    """One byte per ordinal below ``size``, 1 where ``bits`` has it: a set to test members of
+    in C (``itertools.compress``), built in C in time linear in ``size`` (a few hundred
+    microseconds at 100,000)."""
+    digits = bin(bits)[:1:-1] if bits > 0 else ""  # least significant first
+    return digits.ljust(size, "0")[:size].encode("ascii").translate(_FLAG_OF_DIGIT)

@@ -38,12 +38,20 @@ def facets_json(
                 template = _facet_template(snap, f, v, language)
                 cache[key] = template
             bits = own[v]
+            count = str((counting & bits).bit_count())
+            # Without a filter of its own the field's two counts are over the same set: one
+            # AND of sets as large as the catalog instead of two.
+            filter_count = (
+                count
+                if base is counting or "\x00filterCount" not in template
+                else str((base & bits).bit_count())
+            )
             parts: list[str] = []
             for part in template:
                 if part == "\x00count":
-                    parts.append(str((counting & bits).bit_count()))
+                    parts.append(count)
                 elif part == "\x00filterCount":
-                    parts.append(str((base & bits).bit_count()))
+                    parts.append(filter_count)
                 else:
                     parts.append(part)
             values.append("".join(parts))

@@ -47,6 +47,10 @@ class RefreshReport:
     # Markets whose rebuild is running with data fetched before these events: their event
     # must be applied again once that rebuild is over.
     deferred: list[str] = field(default_factory=list)
+    # market -> the product ids refreshed there, and the categories they are in now: what the
+    # edge purges (storefront.edge.keys.refresh_keys).
+    products: dict[str, list[str]] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _chunks(ids: list[str], size: int) -> Iterator[list[str]]:
@@ -76,9 +80,11 @@ def refresh_products(
     product_ids: Iterable[str],
     client: CentraClient | None = None,
     r: redis.Redis | None = None,
+    categories: set[str] | None = None,
 ) -> tuple[int, int]:
     """Fetch the named products of one market again and write them where they belong.
-    Returns (written, removed). A cold market is left alone: its first build fetches fresh."""
+    Returns (written, removed). A cold market is left alone: its first build fetches fresh.
+    ``categories`` (when given) collects the categories the written products are in."""
     client = client or get_client()
     r = r or get_redis()
     ids = sorted(set(product_ids), key=lambda p: (len(p), p))
@@ -117,6 +123,8 @@ def refresh_products(
                     reported.add(pid)
                     report_problems(doc, market=market)
                 docs.append(doc)
+                if categories is not None:
+                    categories.update(doc.rec.category_positions)
             store_writes.upsert_products(r=r, market=market, generation=generation, docs=docs)
             store_writes.remove_products(
                 r=r, market=market, generation=generation, product_ids=gone
@@ -155,11 +163,14 @@ def apply_events(
     for market in markets:
         if market in rebuild or not product_ids:
             continue
+        in_categories: set[str] = set()
         written, removed = refresh_products(
-            market=market, product_ids=product_ids, client=client, r=r
+            market=market, product_ids=product_ids, client=client, r=r, categories=in_categories
         )
         report.updated[market] = written
         report.removed[market] = removed
+        report.products[market] = sorted(set(product_ids))
+        report.categories[market] = sorted(in_categories)
     for market in sorted(rebuild):
         if request_fresh_rebuild(market=market, r=r):
             report.rebuilds.append(market)

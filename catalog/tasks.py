@@ -25,6 +25,7 @@ from catalog import centra_state, invalidation, job_runner, jobs
 from catalog.rebuild import CatalogMismatch
 from catalog.refresh import apply_events, observe_latency
 from storefront.centra import CentraUnavailable
+from storefront.edge import tasks as edge
 from storefront.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def rebuild_market_task(*, job_id: str, market: str) -> dict[str, Any] | None:
         return None
     if outcome is None:
         return None
+    edge.purge_rebuilt(outcome.market)  # the new generation is live: its pages at the edges
     return {
         "market": outcome.market,
         "generation": outcome.generation,
@@ -154,6 +156,7 @@ def _flush(owner: str) -> dict[str, Any]:
         invalidation.release(r, owner=owner)
         raise
     invalidation.done(r, owner=owner)
+    edge.purge_refreshed(report.products, report.categories)  # written: readable now
     if report.deferred:
         # A rebuild with older data is running for these markets: ask again after it.
         invalidation.queue_events(r, {"markets": report.deferred}, delay=RETRY_SECONDS)

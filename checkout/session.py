@@ -44,6 +44,7 @@ from storefront.cookies import (
 from storefront.jsonio import JsonDict
 from storefront.proxy import ProxyCall, SessionToken, forward_headers, rate_limit_check
 from storefront.routes import Route, RouteMatch
+from tracking.services import purchase_completed
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,10 @@ class ShopperSession:
             self.token = result.token
         if result.cart_count is not None:
             self.cart_count = result.cart_count
+        # A completed payment's order, to the purchase tracking sinks (queued; never raises).
+        purchase_completed(
+            self.request, method=method, template=template, status=result.status, answer=result.body
+        )
         return SessionAnswer(result.status, result.body)
 
     def apply(self, response: HttpResponseBase) -> HttpResponseBase:

@@ -25,6 +25,7 @@ from checkout.session import (
     set_nonce_cookie,
 )
 from shop.bag import basket_of
+from shop.context import shop_locale
 from shop.forms import Field, Form
 from shop.frame import Frame, Notice, current_selection, error_notice, forbidden_page, shopper_page
 from storefront.api import ProxyError
@@ -125,6 +126,13 @@ def cart_add(frame: Frame) -> HttpResponseBase:
     The 307 itself calls nothing, so a client that keeps no cookies starts no session."""
     if not _origin_ok(frame):
         return forbidden_page(frame)
+    locale = shop_locale(
+        frame.ctx.shop,
+        frame.request.POST.get("country", "").strip(),
+        frame.request.POST.get("language", "").strip(),
+    )
+    if locale is not None:
+        frame.adopt(locale)  # the product page's locale, as the shopper saw it
     if not frame.session.started and frame.session.nonce is None:
         return _first_add(frame)
     item = frame.request.POST.get("item", "").strip()

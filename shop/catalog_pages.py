@@ -142,17 +142,17 @@ def _category_page(
         navigation=nav,
         cache=worst(answer.cache, nav_cache),
         title=title,
-        breadcrumbs=[Crumb(n.name, n.url + ctx.lang_query) for n in trail],
+        breadcrumbs=[Crumb(n.name, ctx.link(n.url)) for n in trail],
         category_ids=[n.category for n in trail] or [cid],
     )
-    facets = listing_parts(page, model, path, listing, ctx)
+    facets = listing_parts(page, model, ctx.link(path), listing, ctx)
     if listing.page > 1 and not page.cards:
         return not_found_page(ctx, nav, page.cache)
     counts = {str(v.get("value")): int(v.get("count") or 0) for v in facets.get("categories", [])}
     node = nav.by_id.get(cid)
     children = node.children if node is not None else []
     page.subcategories = [
-        FacetValue(c.category, c.name, counts.get(c.category, 0), False, c.url + ctx.lang_query)
+        FacetValue(c.category, c.name, counts.get(c.category, 0), False, ctx.link(c.url))
         for c in children
         if counts.get(c.category, 0)
     ]
@@ -207,7 +207,7 @@ def _product_page(
             name=str(p.get("variantName") or (p.get("swatch") or {}).get("desc") or ""),
             desc=str((p.get("swatch") or {}).get("desc") or ""),
             hex=hex_colour((p.get("swatch") or {}).get("hex")),
-            url=uri_path(str(p.get("uri", ""))) + ctx.lang_query,
+            url=ctx.link(uri_path(str(p.get("uri", "")))),
             current=p is product,
         )
         for p in sorted(
@@ -234,8 +234,8 @@ def _product_page(
     meta = Meta(
         title=str(product.get("metaTitle") or name).strip(),
         description=description.strip(),
-        canonical=path + ctx.lang_query,
-        alternates=alternates(lambda lang: path + (f"?lang={lang}" if lang else ""), ctx),
+        canonical=ctx.link(path),
+        alternates=alternates(path, ctx),
         image=media[0] if media else "",
         og_type="product",
     )
@@ -247,7 +247,7 @@ def _product_page(
         navigation=nav,
         cache=worst(answer.cache, nav_cache),
         title=name,
-        breadcrumbs=[Crumb(n.name, n.url + ctx.lang_query) for n in trail],
+        breadcrumbs=[Crumb(n.name, ctx.link(n.url)) for n in trail],
         product_ids=[str(product.get("product", ""))]
         + [str(r.get("product", "")) for r in related],
         category_ids=[n.category for n in trail],
@@ -295,7 +295,7 @@ def _search_page(
     data = answer.data()
     model = {"found": "search", "search": listing.search, **data}
     if suggestion:
-        url = listing_url("/search", Listing(search=suggestion), ctx.url_language)
+        url = ctx.link(listing_url("/search", Listing(search=suggestion)))
         model["didYouMean"] = {"text": suggestion, "url": url}
     title = (
         translate(ctx.language, "Search results for \u201c{q}\u201d", q=listing.search)
@@ -319,7 +319,7 @@ def _search_page(
         cache=worst(answer.cache, nav_cache),
         title=listing.search,
     )
-    listing_parts(page, data, "/search", listing, ctx)
+    listing_parts(page, data, ctx.link("/search"), listing, ctx)
     if listing.page > 1 and not page.cards:
         return not_found_page(ctx, nav, page.cache)
     return page
@@ -355,8 +355,8 @@ def _home_page(ctx: PageContext, answer: CatalogAnswer, nav: Navigation, nav_cac
         description=translate(
             ctx.language, "Well-made clothes and accessories from Nordic brands."
         ),
-        canonical="/" + ctx.lang_query,
-        alternates=alternates(lambda lang: "/" + (f"?lang={lang}" if lang else ""), ctx),
+        canonical=ctx.prefix,
+        alternates=alternates("/", ctx),
     )
     return Page(
         kind="home",
@@ -368,7 +368,7 @@ def _home_page(ctx: PageContext, answer: CatalogAnswer, nav: Navigation, nav_cac
         cards=cards,
         product_ids=[c.product for c in cards],
         top_categories=[
-            FacetValue(n.category, n.name, totals.get(n.category, 0), False, n.url + ctx.lang_query)
+            FacetValue(n.category, n.name, totals.get(n.category, 0), False, ctx.link(n.url))
             for n in nav.roots
             if totals.get(n.category, 0)
         ],

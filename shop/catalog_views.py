@@ -1,15 +1,17 @@
 """The shopper pages: home, search, every Centra uri, the 404 page, and the picker.
 
-Each view resolves the visitor's context, asks :mod:`shop.routing` for the page (which
+Each view resolves the visitor's context, asks :mod:`shop.catalog_pages` for the page (which
 asks the catalog services, so a warm page view never calls Centra) and hands it to
 :func:`respond`, which renders HTML or, for ``Accept: application/json``, the JSON page
 model, and adds what a CDN in front needs:
 
 - ``ETag`` (of the body) and a 304 for a matching ``If-None-Match``;
-- ``Cache-Control: public, max-age=0, s-maxage=60, stale-while-revalidate=300``: browsers
-  revalidate (the cart count is on the page), a CDN serves a minute and refreshes behind;
-- ``Vary: Accept, Cookie, <geo header>``: the representation, the visitor's choices and cart
-  count, and the country a first visit gets all change the answer;
+- ``Cache-Control`` from :func:`storefront.edge.headers.page_cache_control`: hours at the
+  edge (every catalog change purges the pages it touches by their keys), a minute in the
+  browser (nobody can purge it), then revalidation with the ``ETag``;
+- ``Vary: Accept``: the URL names the locale (:mod:`shop.locale_urls`) and nothing on the page
+  is the visitor's (the bag count is filled in by the page's script from its cookie), so the
+  representation is all that varies. A URL without a locale is a private 302 to one;
 - ``Surrogate-Key``: the product and category ids on the page and the market
   (``p1001 c31 m1``), so a catalog change can purge exactly those pages.
 """
@@ -21,6 +23,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
@@ -37,18 +40,27 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from catalog.shop_reads import shop_meta_get
 from shop import catalog_pages, layout, paths
-from shop.context import PageContext, choice_from_form, page_context, store_choice
+from shop.context import (
+    LANG_PARAM,
+    PageContext,
+    choice_from_form,
+    page_context,
+    shop_locale,
+    store_choice,
+    visitor_locale,
+)
+from shop.locale_urls import Locale, split
 from shop.paths import Listing
 from shop.viewmodels import Page
 from storefront.api import ApiError
 from storefront.centra import CentraError
 from storefront.context import visitor_chose
+from storefront.edge.headers import page_cache_control
 
 log = logging.getLogger(__name__)
 
-S_MAXAGE = 60
-STALE_WHILE_REVALIDATE = 300
 # Renderings kept on a cached page (one per site and representation).
 MAX_FRAGMENTS = 16
 TEMPLATES = {
@@ -120,7 +132,8 @@ def _html(request: HttpRequest, ctx: PageContext, page: Page) -> HttpResponse:
         "kind": page.kind,
         "q": escape(page.listing.search) if page.listing is not None else "",
         "here": escape(request.get_full_path()),
-        "cart": str(ctx.cart_count),
+        # A catalog page is the same for every visitor: its script shows the bag's count.
+        "cart": "" if ctx.from_url else str(ctx.cart_count),
     }
     nav = page.navigation
     body = layout.fill(layout.segments(request.build_absolute_uri("/"), ctx, nav), holes)
@@ -140,10 +153,8 @@ def _json(ctx: PageContext, page: Page) -> HttpResponse:
 
 def respond(request: HttpRequest, ctx: PageContext, page: Page) -> HttpResponseBase:
     response = _json(ctx, page) if wants_json(request) else _html(request, ctx, page)
-    response["Cache-Control"] = (
-        f"public, max-age=0, s-maxage={S_MAXAGE}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
-    )
-    patch_vary_headers(response, ("Accept", "Cookie", settings.GEO_COUNTRY_HEADER))
+    response["Cache-Control"] = page_cache_control()  # hours at the edge, purged on change
+    patch_vary_headers(response, ("Accept",))
     response["Surrogate-Key"] = page.surrogate_keys(ctx.visitor.market)
     response["Content-Language"] = ctx.language
     response["X-Cache"] = page.cache
@@ -160,28 +171,95 @@ def _listing(request: HttpRequest) -> Listing:
     return Listing.from_query(dict(request.GET.lists()))
 
 
+def _query(request: HttpRequest, *, without_lang: bool = True) -> str:
+    """The request's query string for a redirect, without ``?lang=`` (the locale is in the
+    path now)."""
+    pairs = [(k, v) for k, v in request.GET.lists() if not (without_lang and k == LANG_PARAM)]
+    query = urlencode([(k, v) for k, values in pairs for v in values])
+    return "?" + query if query else ""
+
+
+def _private(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ("Cookie", settings.GEO_COUNTRY_HEADER))
+    return response
+
+
+def to_visitor_locale(request: HttpRequest, path: str) -> HttpResponseBase:
+    """A catalog path without a locale (``/womens``, ``/``): a 302 to it under the visitor's
+    own (their choice, their geo country, the default); see :mod:`shop.locale_urls` for why
+    not a 301. A hostile path is the 404 page at once, never echoed into a Location."""
+    decision = paths.path_decision(path) if path != "/" else paths.PathDecision("lookup", "")
+    locale = visitor_locale(request)
+    if decision.action == "not_found":
+        ctx = page_context(request, _known(locale))
+        return _private(respond(request, ctx, catalog_pages.not_found_page(ctx)))
+    uri = decision.uri[1:] if decision.action == "redirect" else decision.uri
+    target = locale.prefix + (paths.uri_path(uri) if uri else "")
+    return _private(HttpResponseRedirect(target + _query(request)))
+
+
+def _known(locale: Locale) -> Locale | None:
+    """``locale`` if the shop has it (a cookie can name a country no longer shipped to)."""
+    shop, _ = shop_meta_get()
+    return shop_locale(shop, locale.country, locale.language)
+
+
+def _locale_page(
+    view: Callable[[HttpRequest, PageContext, str], HttpResponseBase],
+) -> View:
+    """A catalog page under its locale prefix: the prefix checked against the shop (an unknown
+    one is a path without a locale, redirected to the visitor's), ``?lang=`` sent (301) to the
+    prefix of that language, and ``rest`` the path after the prefix."""
+
+    @shop_page
+    @functools.wraps(view)
+    def wrapper(
+        request: HttpRequest, country: str, language: str, rest: str = ""
+    ) -> HttpResponseBase:
+        shop, _ = shop_meta_get()
+        locale = shop_locale(shop, country, language)
+        if locale is None:
+            return to_visitor_locale(request, request.path_info)
+        wanted = request.GET.get(LANG_PARAM)
+        if wanted is not None:
+            other = shop_locale(shop, country, wanted) or locale
+            parts = split(request.path_info)
+            after = parts[2] if parts is not None else ""
+            return HttpResponsePermanentRedirect(other.prefix + after + _query(request))
+        return view(request, page_context(request, locale), rest)
+
+    return wrapper
+
+
 @shop_page
-def home(request: HttpRequest) -> HttpResponseBase:
-    ctx = page_context(request)
+def bare(request: HttpRequest, uri: str = "") -> HttpResponseBase:
+    """``/``, ``/search`` and any path without a locale prefix."""
+    del uri
+    return to_visitor_locale(request, request.path_info)
+
+
+@_locale_page
+def home(request: HttpRequest, ctx: PageContext, rest: str) -> HttpResponseBase:
+    if rest:  # "/se/sv/": the home page's one URL has no trailing slash
+        return HttpResponsePermanentRedirect(ctx.prefix + _query(request, without_lang=False))
     return respond(request, ctx, catalog_pages.home_page(ctx))
 
 
-@shop_page
-def search(request: HttpRequest) -> HttpResponseBase:
-    ctx = page_context(request)
+@_locale_page
+def search(request: HttpRequest, ctx: PageContext, rest: str) -> HttpResponseBase:
+    del rest
     return respond(request, ctx, catalog_pages.search_page(ctx, _listing(request)))
 
 
-@shop_page
-def uri_page(request: HttpRequest, uri: str) -> HttpResponseBase:
-    """Any other path: a product, a category or the 404 page (see ``paths.path_decision``
-    for the trailing slash and hostile paths)."""
-    decision = paths.path_decision(request.path_info)
+@_locale_page
+def uri_page(request: HttpRequest, ctx: PageContext, rest: str) -> HttpResponseBase:
+    """Any other path under a prefix: a product, a category or the 404 page (see
+    ``paths.path_decision`` for the trailing slash and hostile paths)."""
+    decision = paths.path_decision("/" + rest)
     if decision.action == "redirect":
-        query = request.META.get("QUERY_STRING", "")
-        location = paths.uri_path(decision.uri[1:]) + ("?" + query if query else "")
-        return HttpResponsePermanentRedirect(location)
-    ctx = page_context(request)
+        location = ctx.link(paths.uri_path(decision.uri[1:]))
+        return HttpResponsePermanentRedirect(location + _query(request, without_lang=False))
     if decision.action == "not_found":
         return respond(request, ctx, catalog_pages.not_found_page(ctx))
     return respond(request, ctx, catalog_pages.uri_page(ctx, decision.uri, _listing(request)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Concatenate, ParamSpec
 from urllib.parse import urlsplit
 
@@ -46,6 +46,7 @@ from shop import layout
 from shop.bag import basket_of, removed_lines
 from shop.context import Choice, PageContext, page_context, store_choice
 from shop.forms import error_text, flat_errors
+from shop.locale_urls import Locale
 from shop.navigation import Navigation, navigation_get
 from storefront.api import ApiError
 from storefront.centra import CentraError
@@ -100,6 +101,17 @@ class Frame:
     @property
     def lang(self) -> str:
         return self.ctx.language
+
+    def adopt(self, locale: Locale) -> None:
+        """Act in ``locale`` from now on, and keep it as the visitor's choice: a form posted
+        from a catalog page in another locale than the visitor's cookies say (a first visit
+        from a search engine, a shared link) acts in the page's locale, as the shopper saw
+        it; the bag follows on its next view (``current_selection``)."""
+        if (locale.country, locale.language) == (self.ctx.country, self.ctx.language):
+            return
+        self.ctx = replace(page_context(self.request, locale), from_url=False)
+        self.session.country = locale.country
+        self.country_choice = locale.country
 
     def say(self, text: str, kind: str = "info", **values: Any) -> Notice:
         notice = Notice(text, kind, {k: str(v) for k, v in values.items()})

@@ -188,7 +188,7 @@ def page_scripts(page: Page, ctx: PageContext, canonical: str) -> str:
     if page.kind not in ("product", "category") or not canonical:
         return ""
     crumbs: list[Crumb] = [
-        Crumb(translate(ctx.language, "Home"), "/" + ctx.lang_query),
+        Crumb(translate(ctx.language, "Home"), ctx.prefix),
         *page.breadcrumbs,
     ]
     trail = [(c.name, urljoin(canonical, c.url)) for c in crumbs]

@@ -14,7 +14,15 @@ import nh3
 from catalog.answers import HIT, MISS, STALE
 from catalog.documents import stock_state
 from shop.context import PageContext
-from shop.paths import PAGE_SIZE, SORTS, Listing, listing_url, uri_path
+from shop.paths import (
+    PAGE_SIZE,
+    SEARCH_DEFAULT_LABEL,
+    SORT_LABELS,
+    SORTS,
+    Listing,
+    listing_url,
+    uri_path,
+)
 from shop.viewmodels import (
     ActiveFilter,
     Card,
@@ -58,7 +66,7 @@ def card_of(p: JsonDict, ctx: PageContext) -> Card:
         product=str(p.get("product", "")),
         name=str(p.get("name", "")),
         brand=str(p.get("brandName", "")),
-        url=uri_path(str(p.get("uri", ""))) + ctx.lang_query,
+        url=ctx.link(uri_path(str(p.get("uri", "")))),
         image=str(media[0]) if media else "",
         price=price,
         before=before if on_sale else None,
@@ -77,9 +85,13 @@ def clean_html(html: str) -> str:
     return nh3.clean(html, tags={"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"})
 
 
-def alternates(path_of: Any, ctx: PageContext) -> list[tuple[str, str]]:
-    out = [(lang, path_of(lang)) for lang in ctx.language_codes]
-    out.append(("x-default", path_of(None)))
+def alternates(path: str, ctx: PageContext) -> list[tuple[str, str]]:
+    """The hreflang alternates of the catalog page at ``path`` (no prefix, query kept): the
+    page under every locale of its market, and the bare path as ``x-default`` (it redirects
+    each visitor to their own locale)."""
+    own = "" if path == "/" else path  # the home page is the prefix alone (/se/sv)
+    out = [(locale.hreflang, locale.prefix + own) for locale in ctx.market_locales()]
+    out.append(("x-default", path))
     return out
 
 
@@ -98,8 +110,8 @@ def listing_meta(
     return Meta(
         title=title,
         description=description,
-        canonical=listing_url(path, base, ctx.url_language),
-        alternates=alternates(lambda lang: listing_url(path, base, lang), ctx),
+        canonical=ctx.link(listing_url(path, base)),
+        alternates=alternates(listing_url(path, base), ctx),
         noindex=noindex or listing.filtered or listing.sort != "recommended",
     )
 
@@ -107,10 +119,10 @@ def listing_meta(
 def listing_parts(
     page: Page, answer: JsonDict, path: str, listing: Listing, ctx: PageContext
 ) -> dict[str, list[JsonDict]]:
-    """Cards, facets, sort options and paging of a listing answer, onto ``page``."""
+    """Cards, facets, sort options and paging of a listing answer, onto ``page``; ``path`` is
+    the listing's own (its locale's prefix included)."""
     products = answer.get("products") or []
     count = int(answer.get("productCount") or 0)
-    lang = ctx.url_language
     page.cards = [card_of(p, ctx) for p in products]
     page.product_ids = [c.product for c in page.cards]
     page.listing = listing
@@ -138,7 +150,7 @@ def listing_parts(
                     label=label(data, value),
                     count=int(v.get("count") or 0),
                     selected=selected,
-                    url=listing_url(path, listing.toggled(attr, value), lang),
+                    url=listing_url(path, listing.toggled(attr, value)),
                     hex=hex_colour(data.get("hex")) if hexed else "",
                 )
             )
@@ -149,21 +161,29 @@ def listing_parts(
         Facet("colour", values("swatch.desc", "colours", lambda d, v: v, hexed=True)),
         Facet("size", values("items.name", "sizes", lambda d, v: v)),
     ]
-    page.sorts = [SortOption(key, key == listing.sort) for key in SORTS]
+    search = page.kind == "search"
+    page.sorts = [
+        SortOption(
+            key,
+            key == listing.sort,
+            SEARCH_DEFAULT_LABEL if search and key == "recommended" else SORT_LABELS[key],
+        )
+        for key in SORTS
+    ]
     page.available_url = listing_url(
-        path, replace(listing, available=not listing.available, page=1), lang
+        path, replace(listing, available=not listing.available, page=1)
     )
-    page.clear_url = listing_url(path, Listing(sort=listing.sort, search=listing.search), lang)
-    page.active_filters = active_filters(page, path, listing, lang)
+    page.clear_url = listing_url(path, Listing(sort=listing.sort, search=listing.search))
+    page.active_filters = active_filters(page, path, listing)
     pages = max(1, math.ceil(count / PAGE_SIZE))
     page.pagination = Pagination(
         page=listing.page,
         pages=pages,
         count=count,
-        previous=listing_url(path, replace(listing, page=listing.page - 1), lang)
+        previous=listing_url(path, replace(listing, page=listing.page - 1))
         if listing.page > 1
         else None,
-        next=listing_url(path, replace(listing, page=listing.page + 1), lang)
+        next=listing_url(path, replace(listing, page=listing.page + 1))
         if listing.page < pages
         else None,
     )
@@ -177,7 +197,7 @@ _CHOSEN: tuple[tuple[str, Literal["brands", "colours", "sizes"]], ...] = (
 )
 
 
-def active_filters(page: Page, path: str, listing: Listing, lang: str | None) -> list[ActiveFilter]:
+def active_filters(page: Page, path: str, listing: Listing) -> list[ActiveFilter]:
     """The listing's chosen filters as chips, each linking to the same listing without it
     (sort kept, from page 1). A value named by its facet shows that name; one the answer does
     not know (no product has it here) shows as it is in the URL, still removable."""
@@ -186,7 +206,7 @@ def active_filters(page: Page, path: str, listing: Listing, lang: str | None) ->
         ActiveFilter(
             field,
             labels.get((field, value), value),
-            listing_url(path, listing.toggled(attr, value), lang),
+            listing_url(path, listing.toggled(attr, value)),
         )
         for field, attr in _CHOSEN
         for value in getattr(listing, attr)

@@ -32,7 +32,7 @@ def page_key(kind: str, ctx: PageContext, nav: Navigation, *parts: Hashable) -> 
         visitor.market,
         visitor.pricelist,
         ctx.language,
-        ctx.url_language,
+        ctx.prefix,
         nav.text,
         *parts,
     )

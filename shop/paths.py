@@ -44,6 +44,14 @@ SORTS: dict[str, list[JsonDict]] = {
     "price-desc": [{"field": "priceAsNumber", "order": "desc"}],
 }
 CATEGORY_ORDER: list[JsonDict] = [{"field": "categoryItemSort", "order": "asc"}]
+# What the sort select calls each key; a search's default order is its relevance ranking.
+SORT_LABELS = {
+    "recommended": "Recommended",
+    "newest": "Newest",
+    "price-asc": "Price: low to high",
+    "price-desc": "Price: high to low",
+}
+SEARCH_DEFAULT_LABEL = "Relevance"
 
 
 # -- the path ----------------------------------------------------------------------------------
@@ -165,7 +173,7 @@ class Listing:
             body["search"] = self.search
         return body
 
-    def params(self, language: str | None = None) -> list[tuple[str, str]]:
+    def params(self) -> list[tuple[str, str]]:
         """The query string parameters, in one fixed order (one URL per listing)."""
         out: list[tuple[str, str]] = []
         if self.search:
@@ -179,8 +187,6 @@ class Listing:
             out.append(("sort", self.sort))
         if self.page > 1:
             out.append(("page", str(self.page)))
-        if language:
-            out.append(("lang", language))
         return out
 
     def toggled(self, name: Literal["brands", "colours", "sizes"], value: str) -> Listing:
@@ -195,6 +201,6 @@ class Listing:
         return replace(self, sizes=ordered, page=1)
 
 
-def listing_url(path: str, listing: Listing, language: str | None) -> str:
-    params = listing.params(language)
+def listing_url(path: str, listing: Listing) -> str:
+    params = listing.params()
     return path + ("?" + urlencode(params) if params else "")

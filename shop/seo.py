@@ -8,8 +8,9 @@ match). The favicon is a committed file (``shop/static/shop/favicon.ico``) kept 
 robots.txt keeps crawlers out of what is not content: the search page, the listing parameters
 that only filter, sort or page a listing (:data:`LISTING_PARAMS`, the names
 :class:`shop.paths.Listing` puts in URLs), the bag, checkout, account and picker, and the API;
-and names the sitemap index by its absolute URL. ``?lang=`` URLs stay open: they are the
-language versions the sitemaps and hreflang tags list.
+and names the sitemap index by its absolute URL. The search page is under each locale's prefix
+(``/se/sv/search``), hence the wildcard rules; ``$`` ends a rule, so a category whose uri merely
+starts with "search" stays open.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ FAVICON_TYPE = "image/vnd.microsoft.icon"
 # The query parameters of a listing that only filter, sort or page it (shop.paths.Listing).
 LISTING_PARAMS = ("brand", "colour", "size", "available", "sort", "page")
 DISALLOWED_PATHS = (
-    "/search",
+    "/*/search$",
+    "/*/search?",
     "/cart",
     "/checkout",
     "/account",

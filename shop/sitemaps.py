@@ -1,22 +1,22 @@
-"""The sitemaps: an index naming one sitemap per market and language, each listing every
-category and product of the market as page URLs in that language, read from the catalog cache.
+"""The sitemaps: an index naming one sitemap per locale (country and language, the URL prefix
+of :mod:`shop.locale_urls`), each listing every category and product of the country's market as
+page URLs under that prefix, read from the catalog cache.
 
-- ``/sitemap.xml``: the index (``<sitemapindex>``), one ``<sitemap>`` per market, language and
-  page, markets and languages in the shop's order;
-- ``/sitemaps/<market>-<language>.xml``: the categories (in the catalog's order), then the
-  products (in Centra's default order) of the market, each ``<url>`` with its ``<loc>``, a
-  ``<lastmod>`` where the catalog has a date (a product's ``modifiedAt``, as a day: Centra gives
-  no time zone; categories have none) and ``xhtml:link`` hreflang alternates: the same page in
-  every language of the shop and ``x-default``, the set the page's own ``<link rel=alternate>``
-  tags name (Google wants each URL to list itself too);
-- a market with more than :data:`MAX_URLS` URLs (the protocol's limit, about 30 MB of XML here,
-  under its 50 MB) is split: ``<market>-<language>.xml`` holds the first :data:`MAX_URLS`,
-  ``<market>-<language>-2.xml`` the next, and so on. The index counts the market's categories
-  and products to know how many; the last page takes whatever is there when it is read.
+- ``/sitemap.xml``: the index (``<sitemapindex>``), one ``<sitemap>`` per locale and page,
+  countries sorted, languages in the shop's order;
+- ``/sitemaps/<country>-<language>.xml`` (``se-sv``): the categories (in the catalog's order),
+  then the products (in Centra's default order) of the market, each ``<url>`` with its
+  ``<loc>``, a ``<lastmod>`` where the catalog has a date (a product's ``modifiedAt``, as a
+  day: Centra gives no time zone; categories have none) and ``xhtml:link`` hreflang
+  alternates: the same page under every locale of the market and ``x-default`` (the bare
+  path, which redirects each visitor to their own), the set the page's own
+  ``<link rel=alternate>`` tags name (Google wants each URL to list itself too);
+- a locale with more than :data:`MAX_URLS` URLs (the protocol's limit, about 30 MB of XML here,
+  under its 50 MB) is split: ``se-sv.xml`` holds the first :data:`MAX_URLS`, ``se-sv-2.xml``
+  the next, and so on. The index counts the market's categories and products to know how
+  many; the last page takes whatever is there when it is read.
 
-Page URLs are built in ONE place, :func:`page_url`: today the market is the visitor's (cookie
-or geo), not in the URL, and the language is ``?lang=``, so the sitemaps of two markets list the
-same URLs; once the locale is in the path, that function is what changes.
+Page URLs are built in ONE place, :func:`page_url`.
 
 Products are read in batches of :data:`BATCH` through ``POST products`` with a trusted context
 (pricelist ``all``: every product of the market, priced or not, as its page shows it). Built
@@ -29,13 +29,14 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from dataclasses import dataclass, replace
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from catalog import reads
 from catalog.shop_reads import shop_meta_get
-from shop.context import LANG_PARAM
+from shop.context import market_locales
+from shop.locale_urls import Locale
 from shop.paths import uri_path
 from storefront.context import ALL_PRICELISTS, VisitorContext
 from storefront.jsonio import JsonDict
@@ -54,25 +55,27 @@ _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _built: LocalCache[str] = LocalCache("shop.sitemaps", maxsize=16, ttl=SITEMAP_TTL)
 
 
-def page_url(site: str, path: str, *, market: str, language: str | None) -> str:
-    """The absolute URL of the shop page at ``path`` in a market and language (None: the
-    x-default, the visitor's own language). The market is not in today's URLs."""
-    del market  # chosen by the visitor's country today; part of the URL once locale is
-    url = site.rstrip("/") + path
-    return url + "?" + urlencode({LANG_PARAM: language}) if language else url
+def page_url(site: str, path: str, locale: Locale | None) -> str:
+    """The absolute URL of the shop page at ``path`` in a locale (None: the x-default, the
+    bare path that sends each visitor to their own)."""
+    return site.rstrip("/") + (locale.prefix + path if locale is not None else path)
 
 
 @dataclass(frozen=True)
 class Sitemap:
-    """One sitemap file: a market's URLs in one language, ``page`` counted from 1."""
+    """One sitemap file: a locale's URLs, ``page`` counted from 1."""
 
+    locale: Locale
     market: str
-    language: str
     page: int = 1
 
     @property
+    def language(self) -> str:
+        return self.locale.language
+
+    @property
     def name(self) -> str:
-        base = f"{self.market}-{self.language}"
+        base = f"{self.locale.country.lower()}-{self.locale.language.lower()}"
         return base if self.page == 1 else f"{base}-{self.page}"
 
     def path(self) -> str:
@@ -146,29 +149,39 @@ def pages(url_count: int) -> int:
     return max(1, math.ceil(url_count / MAX_URLS))
 
 
-def sitemaps() -> list[Sitemap]:
-    """Every sitemap of the shop: per market and language, as many pages as its URLs need."""
+def _locales() -> list[Sitemap]:
+    """The first sitemap of every locale of the shop, markets in the shop's order."""
     shop, _ = shop_meta_get()
+    return [
+        Sitemap(locale, market)
+        for market in shop.market_ids
+        for locale in market_locales(shop, market)
+    ]
+
+
+def sitemaps() -> list[Sitemap]:
+    """Every sitemap of the shop: per locale, as many pages as its market's URLs need."""
     out: list[Sitemap] = []
-    for market in shop.market_ids:
-        for language in shop.language_codes:
-            count = len(_categories(market, language)) + _product_count(market, language)
-            out += [Sitemap(market, language, n) for n in range(1, pages(count) + 1)]
+    counts: dict[tuple[str, str], int] = {}
+    for first in _locales():
+        key = (first.market, first.language)
+        if key not in counts:
+            counts[key] = len(_categories(*key)) + _product_count(*key)
+        out += [replace(first, page=n) for n in range(1, pages(counts[key]) + 1)]
     return out
 
 
 def find(name: str) -> Sitemap | None:
     """The sitemap a file name (without ``.xml``) names, if the shop has it (the page is
     checked against the market's URLs when it is read)."""
-    shop, _ = shop_meta_get()
-    known = {f"{m}-{lang}": (m, lang) for m in shop.market_ids for lang in shop.language_codes}
+    known = {sitemap.name: sitemap for sitemap in _locales()}
     if name in known:
-        return Sitemap(*known[name])
+        return known[name]
     base, _, page = name.rpartition("-")
     if base in known and page.isascii() and page.isdigit() and not page.startswith("0"):
         number = int(page) if len(page) < 7 else 0
         if number >= 2:
-            return Sitemap(*known[base], page=number)
+            return replace(known[base], page=number)
     return None
 
 
@@ -203,7 +216,7 @@ def index_xml(site: str) -> str:
 
 def sitemap_xml(site: str, sitemap: Sitemap) -> str | None:
     """The sitemap's XML; None for a page past the end of the market's URLs."""
-    key = (site, sitemap.market, sitemap.language, sitemap.page)
+    key = (site, sitemap.name)
     found = _built.get(key)
     if found is not None:
         return found
@@ -211,21 +224,21 @@ def sitemap_xml(site: str, sitemap: Sitemap) -> str | None:
     if not urls and sitemap.page > 1:
         return None
     shop, _ = shop_meta_get()
-    languages: list[str | None] = [*shop.language_codes, None]
-    market = sitemap.market
+    alternates: list[Locale | None] = [*market_locales(shop, sitemap.market), None]
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">',
     ]
     for entry in urls:
-        loc = page_url(site, entry.path, market=market, language=sitemap.language)
+        loc = page_url(site, entry.path, sitemap.locale)
         parts = [f"<url><loc>{escape(loc)}</loc>"]
         if entry.lastmod:
             parts.append(f"<lastmod>{entry.lastmod}</lastmod>")
-        for lang in languages:
-            href = page_url(site, entry.path, market=market, language=lang)
+        for locale in alternates:
+            href = page_url(site, entry.path, locale)
+            hreflang = locale.hreflang if locale is not None else X_DEFAULT
             parts.append(
-                f'<xhtml:link rel="alternate" hreflang={quoteattr(lang or X_DEFAULT)} '
+                f'<xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
                 f"href={quoteattr(href)}/>"
             )
         parts.append("</url>")

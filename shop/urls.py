@@ -4,6 +4,9 @@ path nothing before it claimed (Centra URIs of products and categories)."""
 from django.urls import URLPattern, URLResolver, path, re_path
 
 from shop import account_views, cart_views, catalog_views, checkout_views, seo
+from shop.locale_urls import prefix_regex
+
+LOCALE = prefix_regex()
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # The shopper's own pages (issue 7): bag, checkout, payment return, receipt, account.
@@ -27,15 +30,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/orders", account_views.orders, name="account-orders"),
     # Centra's default path of the link in a password-reset mail (linkUri "password-reset").
     path("password-reset", account_views.password_reset, name="password-reset"),
-    path("", catalog_views.home, name="shop-home"),
-    path("search", catalog_views.search, name="shop-search"),
     path("_/context", catalog_views.choose_context, name="shop-context"),
     # For crawlers and browsers (issue 15): robots.txt, the sitemaps, the favicon.
     path("robots.txt", seo.robots_txt, name="robots-txt"),
     path("sitemap.xml", seo.sitemap_index, name="sitemap-index"),
     path("sitemaps/<str:name>.xml", seo.sitemap, name="sitemap"),
     path("favicon.ico", seo.favicon, name="favicon"),
-    # Last: every path nothing above claimed ([\s\S] so a decoded newline still reaches the
-    # page's own 404 rather than Django's).
-    re_path(r"^(?P<uri>[\s\S]+)\Z", catalog_views.uri_page, name="shop-page"),
+    # The catalog's pages, under their locale (shop.locale_urls: /se/sv, /se/sv/womens/jeans).
+    re_path(rf"^{LOCALE}(?P<rest>/?)\Z", catalog_views.home, name="shop-home"),
+    re_path(rf"^{LOCALE}/search\Z", catalog_views.search, name="shop-search"),
+    # [\s\S] so a decoded newline still reaches the page's own 404 rather than Django's.
+    re_path(rf"^{LOCALE}/(?P<rest>[\s\S]+)\Z", catalog_views.uri_page, name="shop-page"),
+    # Last: every path nothing above claimed is a catalog path without a locale (today's URLs,
+    # the bare home): a redirect to the visitor's locale.
+    path("", catalog_views.bare, name="shop-bare-home"),
+    re_path(r"^(?P<uri>[\s\S]+)\Z", catalog_views.bare, name="shop-bare"),
 ]

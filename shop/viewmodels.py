@@ -67,6 +67,7 @@ class ActiveFilter:
 class SortOption:
     key: str
     selected: bool
+    label: str  # the English words (translated by the template)
 
 
 @dataclass

@@ -40,6 +40,18 @@ def parser() -> argparse.ArgumentParser:
         help="the Centra sandbox's port (default: $SANDBOX_PORT or 8001)",
     )
     p.add_argument(
+        "--edge",
+        action="store_true",
+        help="put Varnish (edge/default.vcl) in front of the shop, purged by the worker; "
+        "needs varnishd (Debian: apt-get install varnish varnish-modules)",
+    )
+    p.add_argument(
+        "--edge-port",
+        type=int,
+        default=int(os.environ.get("EDGE_PORT", "8080")),
+        help="the edge's port with --edge (default: $EDGE_PORT or 8080)",
+    )
+    p.add_argument(
         "--products",
         type=int,
         default=300,
@@ -59,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     web_url = f"http://127.0.0.1:{args.port}"
+    edge_url = _edge_url(args, env)
 
     def stop_all(*_: object) -> None:
         for name, proc in reversed(procs):
@@ -81,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--products",
                     str(args.products),
                     "--frontend-url",
-                    web_url,
+                    edge_url or web_url,
                     "--webhook-url",
                     f"{web_url}/webhooks/centra",
                     "--webhook-secret",
@@ -122,11 +135,18 @@ def main(argv: list[str] | None = None) -> int:
         # gunicorn, as in production: it passes the raw request URI the checkout proxy needs.
         web = embedded.start_gunicorn(args.port, env, log_path=var / "web.log", cwd=ROOT)
         procs.append(("web", web))
+        if edge_url:
+            from storefront.edge.varnish import start_varnish
+
+            edge = start_varnish(args.edge_port, args.port, log_path=var / "edge.log")
+            procs.append(("edge", edge))
+            print(f"edge: Varnish on {edge_url}/ in front of {web_url}/", flush=True)
         subprocess.run([*manage, "catalog_rebuild"], env=env, check=False, cwd=ROOT)
         print(
-            f"\n  storefront is up: {web_url}/\n"
+            f"\n  storefront is up: {edge_url or web_url}/\n"
             f"  admin: {web_url}/admin/ (user {DEMO_ADMIN[0]}, password {DEMO_ADMIN[1]})\n"
-            f"  logs: var/web.log, var/worker.log, var/sandbox.log\n  Ctrl-C stops everything.\n",
+            f"  logs: var/web.log, var/worker.log, var/sandbox.log"
+            f"{', var/edge.log' if edge_url else ''}\n  Ctrl-C stops everything.\n",
             flush=True,
         )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -139,6 +159,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         stop_all()
+
+
+def _edge_url(args: argparse.Namespace, env: dict[str, str]) -> str | None:
+    """With ``--edge`` and varnishd installed: the edge's URL, and the worker told to purge it
+    (``EDGE_PURGE_URLS``, unless set). None otherwise (with a note when asked for)."""
+    if not args.edge:
+        return None
+    from storefront.edge.varnish import varnishd_binary
+
+    if varnishd_binary() is None:
+        print(
+            "note: --edge needs varnishd (apt-get install varnish varnish-modules); "
+            "starting without the edge",
+            flush=True,
+        )
+        return None
+    edge_url = f"http://127.0.0.1:{args.edge_port}"
+    env.setdefault("EDGE_PURGE_URLS", f"{edge_url}/")
+    return edge_url
 
 
 if __name__ == "__main__":

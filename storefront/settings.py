@@ -65,6 +65,9 @@ FRONTEND_ORIGINS = env_list("FRONTEND_ORIGINS", [])
 # The visitor's explicit choices, set by the shopper pages after a country or language change.
 COUNTRY_COOKIE = env_str("COUNTRY_COOKIE", "country")
 LANGUAGE_COOKIE = env_str("LANGUAGE_COOKIE", "language")
+# Where the shop's catalog pages put the locale (shop/locale_urls.py): a path template with
+# {country} and {language}, lower case in the URL ("{country}/{language}": /se/sv/womens).
+SHOP_LOCALE_URL = env_str("SHOP_LOCALE_URL", "{country}/{language}")
 
 # -- checkout proxy ----------------------------------------------------------------------------
 # The shopper's Centra token lives in this HttpOnly cookie (Secure in production, SameSite=Lax).
@@ -91,12 +94,64 @@ ACCOUNT_ENUMERATION_SAFE = env_bool("ACCOUNT_ENUMERATION_SAFE", True)  # account
 # the right password too, so guessing costs the attacker time instead of the BFF CPU.
 RATE_LIMIT_STAFF_LOGIN = env_str("RATE_LIMIT_STAFF_LOGIN", "5/15minutes")
 
+# -- purchase tracking (tracking/, README "Purchase tracking") ------------------------------------
+# Nothing is sent for a visitor without consent: the consent cookie must hold one of the
+# granted values (the shop's banner writes TRACKING_CONSENT_GRANTED or ..._DENIED; a consent
+# manager of your own may write its own name and values instead).
+TRACKING_CONSENT_COOKIE = env_str("TRACKING_CONSENT_COOKIE", "consent")
+TRACKING_CONSENT_GRANTED = env_str("TRACKING_CONSENT_GRANTED", "granted")
+TRACKING_CONSENT_DENIED = env_str("TRACKING_CONSENT_DENIED", "denied")
+TRACKING_CONSENT_VALUES = env_list("TRACKING_CONSENT_VALUES", [TRACKING_CONSENT_GRANTED])
+TRACKING_CONSENT_MAX_AGE = env_int("TRACKING_CONSENT_MAX_AGE", 180 * 24 * 3600)
+# Each sink is off until configured. GA4 Measurement Protocol:
+TRACKING_GA4_MEASUREMENT_ID = env_str("TRACKING_GA4_MEASUREMENT_ID", "")
+TRACKING_GA4_API_SECRET = env_str("TRACKING_GA4_API_SECRET", "")
+TRACKING_GA4_URL = env_str("TRACKING_GA4_URL", "https://www.google-analytics.com/mp/collect")
+# Meta Conversions API:
+TRACKING_META_PIXEL_ID = env_str("TRACKING_META_PIXEL_ID", "")
+TRACKING_META_ACCESS_TOKEN = env_str("TRACKING_META_ACCESS_TOKEN", "")
+TRACKING_META_URL = env_str("TRACKING_META_URL", "https://graph.facebook.com")
+TRACKING_META_API_VERSION = env_str("TRACKING_META_API_VERSION", "v21.0")
+TRACKING_META_TEST_EVENT_CODE = env_str("TRACKING_META_TEST_EVENT_CODE", "")
+# A signed JSON webhook for anything else (X-Storefront-Signature, see README):
+TRACKING_WEBHOOK_URL = env_str("TRACKING_WEBHOOK_URL", "")
+TRACKING_WEBHOOK_SECRET = env_str("TRACKING_WEBHOOK_SECRET", "")
+TRACKING_CONNECT_TIMEOUT = env_float("TRACKING_CONNECT_TIMEOUT", 3.0)
+TRACKING_READ_TIMEOUT = env_float("TRACKING_READ_TIMEOUT", 10.0)
+# Retries per sink: countdowns drawn from 0-B s, 0-2B s, 0-4B s, ... (full jitter), at most
+# TRACKING_MAX_RETRIES times; then the event goes to the dead-letter list (the admin's
+# "Failed tracking events").
+TRACKING_MAX_RETRIES = env_int("TRACKING_MAX_RETRIES", 8)
+TRACKING_RETRY_BACKOFF = env_int("TRACKING_RETRY_BACKOFF", 2)
+TRACKING_RETRY_BACKOFF_MAX = env_int("TRACKING_RETRY_BACKOFF_MAX", 600)
+# How long an order id is remembered as sent, per sink (a reloaded receipt, a repeated
+# payment-result, a redelivered task): well past any retry.
+TRACKING_DEDUPE_SECONDS = env_int("TRACKING_DEDUPE_SECONDS", 7 * 24 * 3600)
+# The Celery queue of the tracking tasks ("celery", the default queue, unless you run separate
+# workers for it with -Q).
+TRACKING_QUEUE = env_str("TRACKING_QUEUE", "celery")
+
 # -- operator endpoints ---------------------------------------------------------------------------
 # /metrics: open in development; in production only with "Authorization: Bearer METRICS_TOKEN"
 # (unset there: /metrics is not served at all). /bench/hello, the benchmarks' floor, exists only
 # with BENCH_ENDPOINTS=true (the benchmarks set it).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
+# -- the edge cache (storefront/edge/, edge/default.vcl) ------------------------------------
+# Where a catalog change is purged by surrogate key: one URL per edge, its scheme names the
+# kind (storefront/edge/purgers.py): http(s)://varnish:80/ (Varnish with xkey),
+# fastly://<api token>@<service id>, cloudflare://<api token>@<zone id>. Empty: no purges.
+EDGE_PURGE_URLS = env_list("EDGE_PURGE_URLS", [])
+# Catalog pages: hours an edge keeps them (purges keep them fresh), seconds a browser does.
+EDGE_MAX_AGE = env_float("EDGE_MAX_AGE", 6.0)
+EDGE_BROWSER_MAX_AGE = env_int("EDGE_BROWSER_MAX_AGE", 60)
+# A second purge of the same keys this long after the first: a page an edge refetched in the
+# moment a web process still answered from its previous index is thrown away too. 0: none.
+EDGE_PURGE_REPEAT_SECONDS = env_float("EDGE_PURGE_REPEAT_SECONDS", 2.0)
+EDGE_PURGE_TIMEOUT = env_float("EDGE_PURGE_TIMEOUT", 5.0)
+if EDGE_MAX_AGE <= 0 or EDGE_BROWSER_MAX_AGE < 0:
+    raise ImproperlyConfigured("EDGE_MAX_AGE must be positive, EDGE_BROWSER_MAX_AGE not negative")
 
 # -- Redis, Celery, the catalog cache ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -193,6 +248,7 @@ INSTALLED_APPS = [
     "checkout",
     "accounts",
     "shop",
+    "tracking",
 ]
 
 MIDDLEWARE = [

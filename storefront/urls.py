@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("catalog.urls")),
     path("", include("checkout.urls")),
     path("", include("accounts.urls")),
+    path("", include("tracking.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -133,6 +133,18 @@ def _fast_layer_starts_nothing() -> Iterator[None]:
         yield
 
 
+def repoint_celery(app: Any, url: str) -> None:
+    """This process's Celery app on ``url``, its connections made anew: the app keeps a broker
+    connection pool (and its result backend) from its first use, so a test that sent a task
+    while it pointed at a closed port would leave every later one talking to that port."""
+    app.conf.update(broker_url=url, result_backend=url)
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
 @pytest.fixture(autouse=True)
 def _unwired_unless_asked(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test outside the slow layer runs with the BFF pointed at closed ports, and may not
@@ -147,11 +159,14 @@ def _unwired_unless_asked(request: pytest.FixtureRequest) -> Iterator[None]:
     settings.CELERY_BROKER_URL = NO_REDIS_URL
     settings.CELERY_RESULT_BACKEND = NO_REDIS_URL
     settings.CENTRA_API_URL = NO_CENTRA_URL
+    wired = celery_app.conf.broker_url
     with pytest.MonkeyPatch.context() as mp:
         _forbid_servers(mp)
-        mp.setattr(celery_app.conf, "broker_url", NO_REDIS_URL)
-        mp.setattr(celery_app.conf, "result_backend", NO_REDIS_URL)
-        yield
+        repoint_celery(celery_app, NO_REDIS_URL)
+        try:
+            yield
+        finally:
+            repoint_celery(celery_app, wired)
 
 
 @pytest.fixture(scope="session")
@@ -297,7 +312,7 @@ def services(redis_url: str, sandbox: SandboxProcess) -> None:
     settings.CELERY_RESULT_BACKEND = redis_url
     settings.CENTRA_API_URL = sandbox.api
     settings.CENTRA_SHARED_SECRET = sandbox.secret
-    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url)
+    repoint_celery(celery_app, redis_url)
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from shop.paths import PAGE_SIZE
 from tests.catalog.cache_fixtures import BuiltCache, sandbox_call, trusted
 from tests.catalog.payloads import fetch_payloads
 from tests.conftest import SandboxProcess
+from tests.shop_client import ShopClient
 from tests.support import first_difference, without_token
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def ids(answer: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 def client(cache: BuiltCache) -> Client:
-    return Client()
+    return ShopClient()
 
 
 # -- categories ----------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def test_a_field_the_bff_has_never_heard_of_reaches_every_catalog_answer(
     store_writes.upsert_products(
         r=scratch_redis, market="1", generation=built.generation, docs=[doc]
     )
-    client = Client()
+    client = ShopClient()
     uri = payloads[meta.languages[0]]["uri"]
     # When it is asked for in every way the catalog answers
     single = bff(client, "GET", "products/1002", SE, **trusted()).json()["product"]
@@ -296,7 +297,7 @@ def test_a_cold_market_read_through_carries_the_callers_token_or_none(
     scratch_redis: redis.Redis, sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("catalog.jobs.request_rebuild", lambda *, market, reason: None)
-    client = Client()
+    client = ShopClient()
     token = centra_token(sandbox)
     # When a market with no generation is read through to Centra (which answers "token": null
     # to the BFF's API-token: none in today's dialect)

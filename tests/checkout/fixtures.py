@@ -25,6 +25,7 @@ from storefront import embedded
 from storefront.centra import CentraClient
 from storefront.locations import SessionLocation, session_location
 from tests.conftest import ARTIFACTS, SandboxProcess, start_sandbox_process, worker_env
+from tests.shop_client import ShopClient
 
 API = "/api/checkout/"
 FRONTEND = "http://shop.example"
@@ -58,7 +59,7 @@ def use_own_sandbox(settings: Any, own_sandbox: SandboxProcess) -> Iterator[Sand
 
 def shopper(**headers: str) -> Client:
     """A browser on the frontend's origin: it keeps the cookie and sends Origin."""
-    return Client(HTTP_ORIGIN=FRONTEND, **headers)
+    return ShopClient(HTTP_ORIGIN=FRONTEND, **headers)
 
 
 def call(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:

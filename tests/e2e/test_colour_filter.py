@@ -77,7 +77,7 @@ def test_a_ticked_colour_shows_only_that_colour(
     )
     page = context.new_page()
     try:
-        url = listing_url(uri_path(uri), Listing(colours=(colour,)), None)
+        url = listing_url(uri_path(uri), Listing(colours=(colour,)))
         response = page.goto(shop.url + url)
         assert response is not None
         assert response.status == 200

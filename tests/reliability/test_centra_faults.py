@@ -22,6 +22,7 @@ from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import call, sandbox_log, sandbox_log_clear, shopper
 from tests.conftest import SandboxProcess
 from tests.reliability.centra_outage import CONTEXT, THRESHOLD, post
+from tests.shop_client import ShopClient
 from tests.support import NO_FAULTS, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,7 @@ def test_an_outage_serves_the_catalog_stale_fails_checkout_closed_and_is_reporte
     outage_bff: CircuitBreaker, faulty: SandboxProcess, faults: Callable[..., None]
 ) -> None:
     breaker = outage_bff
-    client = Client()
+    client = ShopClient()
     reads = cached_reads(client)
     browser = shopper()
     assert call(browser, "GET", "selection").status_code == 200

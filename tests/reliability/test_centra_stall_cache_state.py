@@ -23,6 +23,7 @@ from tests.catalog.cache_fixtures import trusted
 from tests.checkout.fixtures import call, shopper
 from tests.conftest import SandboxProcess
 from tests.reliability.centra_outage import CONTEXT, post
+from tests.shop_client import ShopClient
 from tests.support import wait_for
 
 STALL_SECONDS = 6.0  # several breaker periods (reset 1 s, read timeout 0.5 s)
@@ -46,7 +47,7 @@ def test_catalog_answers_say_stale_for_as_long_as_centra_is_known_unreachable(
 ) -> None:
     breaker = outage_bff
     breaker.reset = 1.0
-    client = Client()
+    client = ShopClient()
     reads = catalog_reads(client)
     assert {read()["X-Cache"] for read in reads} == {"HIT"}
     browser = shopper()

@@ -43,6 +43,7 @@ from tests.shop.page_helpers import (
     text,
     visible,
 )
+from tests.shop_client import ShopClient
 
 ADDRESS = {
     "email": "page.shopper@example.com",
@@ -223,7 +224,7 @@ def test_the_add_endpoint_refuses_another_sites_post(shop: SandboxProcess) -> No
     # A cross-site form (product pages are cached and carry no CSRF token: Origin decides)
     response = Client(HTTP_ORIGIN="https://evil.example").post("/cart/add", {"item": items[0]})
     assert_shopper_page(response, 403)
-    no_origin = Client().post("/cart/add", {"item": items[0]})
+    no_origin = ShopClient().post("/cart/add", {"item": items[0]})
     assert_shopper_page(no_origin, 403)
     assert sandbox_log(shop) == []
 

@@ -25,6 +25,7 @@ from tests.shop.page_helpers import (
     sized_product,
     visible,
 )
+from tests.shop_client import ShopClient
 
 RAW_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 # Centra's order statuses (statusDescription), today's and the seeds' "Shipped".
@@ -119,7 +120,7 @@ def test_every_centra_order_status_has_words_in_each_catalogue(language: str) ->
 
 @pytest.fixture
 def client(cache: BuiltCache) -> Client:
-    return Client()
+    return ShopClient()
 
 
 def _options(page: str) -> dict[str, str]:

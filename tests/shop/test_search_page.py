@@ -22,6 +22,7 @@ from shop.paths import PAGE_SIZE
 from tests.catalog.cache_fixtures import BuiltCache, sandbox_call, trusted
 from tests.conftest import SandboxProcess
 from tests.shop.search_cases import centra_products, named_words, search_words, typed
+from tests.shop_client import ShopClient
 from tests.support import without_token
 
 SE = {"market": "1", "pricelist": "1", "language": "sv"}
@@ -30,7 +31,7 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 @pytest.fixture
 def client(cache: BuiltCache) -> Client:
-    return Client()
+    return ShopClient()
 
 
 def _listed(client: Client, query: str) -> list[dict[str, Any]]:
@@ -207,9 +208,19 @@ def test_the_api_keeps_centras_order_and_results(
     ):
         body = {**SE, "search": search, "limit": 1000}
         # When the Centra-compatible API answers it
-        ours = Client().post(
+        ours = ShopClient().post(
             "/api/checkout/products", body, content_type="application/json", **trusted()
         )
         # Then it is Centra's answer, order and all
         assert ours.status_code == 200
         assert ours.json() == without_token(sandbox_call(sandbox, "POST", "products", body).json())
+
+
+def test_a_searchs_default_order_is_called_relevance(client: Client) -> None:
+    # A search's default order is its relevance ranking, a category's the merchant's
+    search = client.get("/se/sv/search?q=jeans").content.decode()
+    category = client.get("/se/de/womens").content.decode()
+
+    assert '<option value="recommended" selected>Relevans</option>' in search
+    assert '<option value="recommended" selected>Empfohlen</option>' in category
+    assert '<option value="price-asc">Pris: lägst först</option>' in search

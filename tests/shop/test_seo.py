@@ -21,8 +21,10 @@ from django.template.loader import render_to_string
 from django.test import Client
 
 from catalog.shop_meta import ShopMeta
+from catalog.shop_reads import shop_meta_get
 from shop import jsonld, seo, sitemaps
-from shop.context import PageContext
+from shop.context import PageContext, market_locales
+from shop.locale_urls import Locale
 from shop.navigation import Navigation
 from shop.paths import Listing, uri_path
 from shop.viewmodels import Crumb, Meta, Page
@@ -31,6 +33,7 @@ from storefront.context import VisitorContext
 from tests.catalog.cache_fixtures import BuiltCache, sandbox_call
 from tests.conftest import DIALECT, SandboxProcess
 from tests.shop.page_helpers import SE, html, links, meta, sandbox_products
+from tests.shop_client import ShopClient
 
 SITE = "http://testserver"
 NS = {"sm": sitemaps.SITEMAP_NS, "xhtml": sitemaps.XHTML_NS}
@@ -40,7 +43,7 @@ AVAILABILITIES = {SCHEMA + s for s in ("InStock", "OutOfStock", "PreOrder", "Lim
 
 @pytest.fixture
 def client(cache: BuiltCache) -> Client:
-    return Client()
+    return ShopClient()
 
 
 def parse_xml(response: Any) -> ET.Element:
@@ -80,72 +83,85 @@ def shop_setup(sandbox: SandboxProcess) -> tuple[list[str], list[str]]:
     return markets, languages
 
 
-def catalog_urls(sandbox: SandboxProcess, market: str, language: str) -> dict[str, str]:
-    """Every category and product page of a market in a language, as the sandbox (Centra)
+def shop_locales() -> list[tuple[Locale, str]]:
+    """Every (locale, market) of the shop: the countries it ships to, each with every language."""
+    shop, _ = shop_meta_get()
+    return [(locale, m) for m in shop.market_ids for locale in market_locales(shop, m)]
+
+
+def catalog_urls(sandbox: SandboxProcess, market: str, locale: Locale) -> dict[str, str]:
+    """Every category and product page of a market in a locale, as the sandbox (Centra)
     lists them server-side: URL -> lastmod ('' for categories)."""
+    language = locale.language
     fields = {"market": market, "language": language}
     products = sandbox_call(sandbox, "POST", "products", {**fields, "limit": 10_000}).json()
     assert len(products["products"]) == products["productCount"]
     categories = sandbox_call(sandbox, "GET", "categories", fields).json()["categories"]
-    out = {f"{SITE}{uri_path(c['uri'])}?lang={language}": "" for c in categories}
+    out = {f"{SITE}{locale.prefix}{uri_path(c['uri'])}": "" for c in categories}
     for p in products["products"]:
-        out[f"{SITE}{uri_path(p['uri'])}?lang={language}"] = p["modifiedAt"][:10]
+        out[f"{SITE}{locale.prefix}{uri_path(p['uri'])}"] = p["modifiedAt"][:10]
     return out
 
 
 # -- the sitemaps ----------------------------------------------------------------------------
 
 
-def test_the_sitemap_index_names_one_sitemap_per_market_and_language(
+def test_the_sitemap_index_names_one_sitemap_per_locale(
     client: Client, sandbox: SandboxProcess
 ) -> None:
     markets, languages = shop_setup(sandbox)
+    locales = shop_locales()
+    assert {m for _, m in locales} <= set(markets)
+    assert {locale.language for locale, _ in locales} == set(languages)
 
     locs = index_locs(client)
 
     assert sorted(locs) == sorted(
-        f"{SITE}/sitemaps/{m}-{lang}.xml" for m in markets for lang in languages
+        f"{SITE}/sitemaps/{locale.country.lower()}-{locale.language}.xml" for locale, _ in locales
     )
+    assert f"{SITE}/sitemaps/se-sv.xml" in locs
 
 
 def test_every_sitemap_lists_every_category_and_product_of_its_market(
     client: Client, sandbox: SandboxProcess
 ) -> None:
-    markets, languages = shop_setup(sandbox)
-    for market in markets:
-        for language in languages:
-            # Given what Centra lists for the market, in the language
-            expected = catalog_urls(sandbox, market, language)
+    locales = shop_locales()
+    for locale, market in locales:
+        # Given what Centra lists for the country's market, in the language
+        expected = catalog_urls(sandbox, market, locale)
+        name = f"{locale.country.lower()}-{locale.language}"
 
-            # When
-            urls = sitemap_urls(client, f"{SITE}/sitemaps/{market}-{language}.xml")
+        # When
+        urls = sitemap_urls(client, f"{SITE}/sitemaps/{name}.xml")
 
-            # Then every page once, with its date and its language versions
-            locs = [loc_of(u) for u in urls]
-            assert len(locs) == len(set(locs))
-            assert set(locs) == set(expected), (market, language)
-            for url in urls:
-                loc = loc_of(url)
-                lastmod = url.find("sm:lastmod", NS)
-                assert (lastmod.text if lastmod is not None else "") == expected[loc]
-                plain = loc.split("?")[0]
-                alternates = {
-                    (a.get("rel"), a.get("hreflang"), a.get("href"))
-                    for a in url.findall("xhtml:link", NS)
-                }
-                assert alternates == {
-                    ("alternate", lang, f"{plain}?lang={lang}") for lang in languages
-                } | {("alternate", "x-default", plain)}
+        # Then every page once, under the locale's prefix, with its date and its versions in
+        # every locale of the market
+        locs = [loc_of(u) for u in urls]
+        assert len(locs) == len(set(locs))
+        assert set(locs) == set(expected), name
+        siblings = [other for other, m in locales if m == market]
+        for url in urls:
+            loc = loc_of(url)
+            lastmod = url.find("sm:lastmod", NS)
+            assert (lastmod.text if lastmod is not None else "") == expected[loc]
+            path = loc.removeprefix(SITE + locale.prefix)
+            alternates = {
+                (a.get("rel"), a.get("hreflang"), a.get("href"))
+                for a in url.findall("xhtml:link", NS)
+            }
+            assert alternates == {
+                ("alternate", other.hreflang, f"{SITE}{other.prefix}{path}") for other in siblings
+            } | {("alternate", "x-default", f"{SITE}{path}")}
 
 
 def test_sitemap_alternates_are_the_pages_own(client: Client, sandbox: SandboxProcess) -> None:
     # Given a product's entry in the Swedish sitemap of market 1
     product = sandbox_products(sandbox, SE)[0]
-    urls = sitemap_urls(client, f"{SITE}/sitemaps/1-sv.xml")
-    entry = next(u for u in urls if loc_of(u) == f"{SITE}/{product['uri']}?lang=sv")
+    urls = sitemap_urls(client, f"{SITE}/sitemaps/se-sv.xml")
+    entry = next(u for u in urls if loc_of(u) == f"{SITE}/se/sv/{product['uri']}")
 
     # When the crawler fetches that URL
-    page = html(client.get(f"/{product['uri']}?lang=sv"))
+    page = html(client.get(f"/se/sv/{product['uri']}"))
 
     # Then the page names the same language versions as the sitemap, and itself canonical
     listed = sorted((a.get("hreflang"), a.get("href")) for a in entry.findall("xhtml:link", NS))
@@ -157,7 +173,7 @@ def test_a_market_bigger_than_one_sitemap_is_split_into_pages(
     client: Client, sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given sitemaps of about a third of the market's URLs, read in batches of 7
-    expected = catalog_urls(sandbox, "1", "sv")
+    expected = catalog_urls(sandbox, "1", Locale("SE", "sv"))
     size = len(expected) // 3
     monkeypatch.setattr(sitemaps, "MAX_URLS", size)
     monkeypatch.setattr(sitemaps, "BATCH", 7)
@@ -165,11 +181,11 @@ def test_a_market_bigger_than_one_sitemap_is_split_into_pages(
     assert pages >= 3
 
     # When
-    locs = [loc for loc in index_locs(client) if "/sitemaps/1-sv" in loc]
+    locs = [loc for loc in index_locs(client) if "/sitemaps/se-sv" in loc]
 
     # Then the index names each page, and the pages hold every URL once
-    assert locs == [f"{SITE}/sitemaps/1-sv.xml"] + [
-        f"{SITE}/sitemaps/1-sv-{n}.xml" for n in range(2, pages + 1)
+    assert locs == [f"{SITE}/sitemaps/se-sv.xml"] + [
+        f"{SITE}/sitemaps/se-sv-{n}.xml" for n in range(2, pages + 1)
     ]
     seen: list[str] = []
     for loc in locs:
@@ -178,12 +194,18 @@ def test_a_market_bigger_than_one_sitemap_is_split_into_pages(
         seen += [loc_of(u) for u in urls]
     assert len(seen) == len(set(seen))
     assert set(seen) == set(expected)
-    assert client.get(f"/sitemaps/1-sv-{pages + 1}.xml").status_code == 404
+    assert client.get(f"/sitemaps/se-sv-{pages + 1}.xml").status_code == 404
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/sitemaps/9-sv.xml", "/sitemaps/1-xx.xml", "/sitemaps/1-sv-1.xml", "/sitemaps/1-sv-02.xml"],
+    [
+        "/sitemaps/xx-sv.xml",
+        "/sitemaps/se-xx.xml",
+        "/sitemaps/se-sv-1.xml",
+        "/sitemaps/se-sv-02.xml",
+        "/sitemaps/1-sv.xml",
+    ],
 )
 def test_an_unknown_sitemap_is_a_404_with_errors(client: Client, path: str) -> None:
     response = client.get(path)
@@ -212,14 +234,15 @@ def test_robots_txt_keeps_filtered_sorted_and_search_urls_out_and_names_the_site
     assert response["Cache-Control"].startswith("public, ")
     lines = response.content.decode().splitlines()
     assert lines[0] == "User-agent: *"
-    assert "Disallow: /search" in lines
+    assert "Disallow: /*/search$" in lines
+    assert "Disallow: /*/search?" in lines
     assert "Disallow: /*?*sort=" in lines
     # every parameter a filtered, sorted or paged listing puts in its URL, but not the language
     every = Listing(
         brands=("b",), colours=("c",), sizes=("s",), available=True, sort="newest", page=2
     )
-    for name, _value in every.params("sv"):
-        assert (f"Disallow: /*?*{name}=" in lines) == (name != "lang"), name
+    for name, _value in every.params():
+        assert f"Disallow: /*?*{name}=" in lines, name
     assert "Sitemap: http://testserver/sitemap.xml" in lines
     assert not any(line == "Disallow: /" for line in lines)
 
@@ -349,7 +372,7 @@ def test_product_pages_carry_a_valid_product_with_one_offer_per_size(
         # Then
         data = structured(page)
         ld = data["Product"]
-        url = f"{SITE}/{product['uri']}"
+        url = f"{SITE}/se/sv/{product['uri']}"
         assert ld["name"] == product["name"]
         assert ld["url"] == url
         assert ld["sku"] == (product["productSku"] or product["sku"])
@@ -369,7 +392,12 @@ def test_product_pages_carry_a_valid_product_with_one_offer_per_size(
             assert offer["url"] == url
             seen.add(offer["availability"])
         crumbs = data["BreadcrumbList"]["itemListElement"]
-        assert crumbs[0] == {"@type": "ListItem", "position": 1, "name": "Hem", "item": f"{SITE}/"}
+        assert crumbs[0] == {
+            "@type": "ListItem",
+            "position": 1,
+            "name": "Hem",
+            "item": f"{SITE}/se/sv",
+        }
         assert crumbs[-1]["name"] == product["name"]
         assert crumbs[-1]["item"] == url
     expected_states = {SCHEMA + "InStock", SCHEMA + "OutOfStock"}
@@ -385,17 +413,17 @@ def visible_crumbs(page: str) -> list[str]:
 
 
 def test_category_pages_carry_the_breadcrumbs_they_show(client: Client) -> None:
-    for query in ("", "?lang=de"):
-        page = html(client.get("/womens/clothing/jeans" + query))
+    for prefix in ("/se/sv", "/se/de"):
+        page = html(client.get(prefix + "/womens/clothing/jeans"))
 
         data = structured(page)
 
         assert set(data) == {"BreadcrumbList"}
         crumbs = data["BreadcrumbList"]["itemListElement"]
         assert [c["name"] for c in crumbs] == visible_crumbs(page)
-        assert crumbs[0]["item"] == f"{SITE}/{query}"
-        assert crumbs[-1]["item"] == f"{SITE}/womens/clothing/jeans{query}"
-        if not query:
+        assert crumbs[0]["item"] == f"{SITE}{prefix}"
+        assert crumbs[-1]["item"] == f"{SITE}{prefix}/womens/clothing/jeans"
+        if prefix == "/se/sv":
             assert [c["name"] for c in crumbs] == ["Hem", "Dam", "Kläder", "Jeans"]
 
 
@@ -414,7 +442,7 @@ def _evil_page() -> tuple[Page, PageContext]:
     )
     ctx = PageContext(
         visitor=VisitorContext("1", "1", "sv", "SE", False, None),
-        url_language=None,
+        from_url=True,
         currency="SEK",
         cart_count=0,
         shop=shop,
@@ -570,4 +598,5 @@ def test_the_robots_lines_name_the_listing_parameters_of_the_paths() -> None:
     assert names == set(seo.LISTING_PARAMS)
     lines = seo.robots_lines("https://shop.example/sitemap.xml")
     assert lines[-1] == "Sitemap: https://shop.example/sitemap.xml"
-    assert "Disallow: /search" in lines
+    assert "Disallow: /*/search$" in lines
+    assert "Disallow: /*/search?" in lines

@@ -22,6 +22,7 @@ from shop.templatetags.shop import _card_html
 from shop.viewmodels import Card
 from tests.catalog.cache_fixtures import BuiltCache, sandbox_call
 from tests.conftest import SandboxProcess
+from tests.shop_client import ShopClient
 from tests.support import without_token
 
 SE = {"market": "1", "pricelist": "1", "language": "sv"}
@@ -93,7 +94,7 @@ def test_a_sold_out_card_says_so_in_the_pages_language() -> None:
 
 @pytest.fixture
 def client(cache: BuiltCache) -> Client:
-    return Client()
+    return ShopClient()
 
 
 def _category_answer(sandbox: SandboxProcess, uri: str) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def test_sold_out_products_are_marked_and_listed_last_on_every_page(
 
     # Then every product shows once: those that can be bought first, then the others, each
     # part in Centra's (the merchant's) order
-    link = {p["product"]: uri_path(p["uri"]) for p in products}
+    link = {p["product"]: "/se/sv" + uri_path(p["uri"]) for p in products}
     expected = [link[p["product"]] for p in products if p.get("available")] + [
         link[p["product"]] for p in products if not p.get("available")
     ]

@@ -20,7 +20,7 @@ from django.template import Context, Template
 from shop import words
 from shop.forms import ADDRESS_FIELDS
 from shop.management.commands.compileshopmessages import catalog, compiled, po_files, stale
-from shop.paths import SORTS
+from shop.paths import SEARCH_DEFAULT_LABEL, SORT_LABELS
 from shop.words import translate
 
 SHOP = Path(words.__file__).resolve().parent
@@ -103,7 +103,9 @@ def _python_texts() -> Iterator[tuple[str, str]]:
 
 def _shop_texts() -> dict[str, str]:
     """Every English text the pages translate -> one place it comes from."""
-    texts = {key: "shop/paths.py SORTS" for key in SORTS}  # {% t s.key %}: the sort options
+    # {% t s.label %}: the sort options' words
+    texts = {label: "shop/paths.py SORT_LABELS" for label in SORT_LABELS.values()}
+    texts[SEARCH_DEFAULT_LABEL] = "shop/paths.py SEARCH_DEFAULT_LABEL"
     for label, _, _ in ADDRESS_FIELDS.values():  # the address forms' labels
         texts[label] = "shop/forms.py ADDRESS_FIELDS"
     for text, where in [*_template_texts(), *_python_texts()]:
@@ -134,7 +136,8 @@ def test_the_scan_finds_the_pages_texts() -> None:
         "Repeat the new password",  # Field(name, "...")
         "This code is not valid.",  # the error tables
         "Too many attempts. Please wait a minute and try again.",  # error_text's return
-        "price-asc",  # SORTS
+        "Price: low to high",  # SORT_LABELS
+        "Relevance",  # SEARCH_DEFAULT_LABEL
         "Postcode",  # ADDRESS_FIELDS
         "The passwords do not match.",  # field.error = "..."
         "Your browser does not accept cookies from our shop, so it cannot keep a bag.",  # say

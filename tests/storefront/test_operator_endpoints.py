@@ -32,7 +32,9 @@ def bench_routes(settings: Any) -> Iterator[None]:
 
 def test_the_benchmark_floor_exists_only_when_benchmarking(services: None) -> None:
     # without BENCH_ENDPOINTS the path is a shop page that does not exist
-    assert Client().get("/bench/hello").status_code == 404
+    response = Client().get("/bench/hello", follow=True)
+    assert response.status_code == 404
+    assert response.redirect_chain == [("/se/sv/bench/hello", 302)]
 
 
 def test_the_benchmark_floor_answers_when_switched_on(bench_routes: None) -> None:

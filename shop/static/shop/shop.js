@@ -13,7 +13,20 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  function cookie(name) {
+    var found = document.cookie.split("; ").filter(function (c) {
+      return c.indexOf(name + "=") === 0;
+    })[0];
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+
   ready(function () {
+    // A catalog page is the same for every visitor (an edge cache keeps it): the bag's count
+    // is this visitor's, from its cookie.
+    document.querySelectorAll("[data-cart-count]").forEach(function (el) {
+      if (!el.textContent.trim()) el.textContent = cookie("cart_count") || "0";
+    });
+
     // Filters start folded on small screens, where they would push the products far down.
     var filters = document.querySelector("details.filters-box");
     if (filters && window.matchMedia("(max-width: 899px)").matches) filters.open = false;
@@ -42,6 +55,24 @@
       });
     });
 
+    // The page's locale is its URL's; the bag is in the visitor's chosen one (cookies). When
+    // they differ (a first visit from a link), the choice moves to the page's first, as the
+    // picker would: the bag is then priced as the shopper saw it.
+    function follow_page_locale() {
+      var country = form.querySelector("input[name=country]").value;
+      var languageInput = form.querySelector("input[name=language]");
+      var language = languageInput.value;
+      // no language cookie: the country's own language (see shop.context.store_choice)
+      var chosen = cookie("language") || languageInput.dataset.default;
+      if (cookie("country") === country && chosen === language) {
+        return Promise.resolve();
+      }
+      var body = new URLSearchParams({ country: country, language: language, next: "/cart" });
+      return fetch("/_/context", {
+        method: "POST", credentials: "same-origin", body: body, redirect: "manual"
+      }).catch(function () {});
+    }
+
     function say(text, kind) {
       status.textContent = text;
       status.className = "buy-status " + kind;
@@ -51,10 +82,12 @@
       event.preventDefault();
       if (!chosen) { say(form.dataset.choose, "error"); return; }
       add.disabled = true;
-      fetch("/api/checkout/items/" + encodeURIComponent(chosen.dataset.item), {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Accept": "application/json" }
+      follow_page_locale().then(function () {
+        return fetch("/api/checkout/items/" + encodeURIComponent(chosen.dataset.item), {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Accept": "application/json" }
+        });
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           if (!response.ok) throw new Error(response.status);
