@@ -301,13 +301,13 @@ def page_requests(bff: str, count: int = 300) -> tuple[list[Request], list[Reque
     s = requests.Session()
     data = s.post(f"{bff}/api/checkout/products", json={"limit": count}, timeout=60).json()
     html = {"Accept": "text/html"}
-    products: list[Request] = [("GET", "/" + p["uri"], None, html) for p in data["products"]]
+    products: list[Request] = [("GET", "/se/sv/" + p["uri"], None, html) for p in data["products"]]
     categories = {
         c["category"]: c["uri"]
         for c in s.get(f"{bff}/api/checkout/categories").json()["categories"]
     }
     listings: list[Request] = [
-        ("GET", f"/{categories[b['categories'][0]]}?brand={b['brands'][0]}", None, html)
+        ("GET", f"/se/sv/{categories[b['categories'][0]]}?brand={b['brands'][0]}", None, html)
         for b in listing_bodies(bff)
     ]
     return products, listings

@@ -207,7 +207,11 @@ def corpus(world: dict[str, Any]) -> list[Case]:
         ),
         Case("100 form fields and more", "products", {f"f{i}": "1" for i in range(200)}, FORM),
         Case("JSON nested 1,000 deep", "products", '{"a":' + "[" * 1000 + "1" + "]" * 1000 + "}"),
-        Case("search page with 60,000 letters", "/search?" + urlencode({"q": "a" * 60_000}), None),
+        Case(
+            "search page with 60,000 letters",
+            "/se/sv/search?" + urlencode({"q": "a" * 60_000}),
+            None,
+        ),
     ]
     return cases
 

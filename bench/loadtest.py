@@ -225,7 +225,7 @@ def find_targets(bff: str) -> Targets:
     s = requests.Session()
     s.headers["Accept"] = "application/json"
     categories = s.get(f"{bff}/api/checkout/categories", timeout=30).json()["categories"]
-    category_uris = ["/" + c["uri"] for c in categories if c.get("uri")]
+    category_uris = ["/se/sv/" + c["uri"] for c in categories if c.get("uri")]
     listing = s.post(f"{bff}/api/checkout/products", json={"limit": 500}, timeout=60).json()
     products = [p for p in listing["products"] if p.get("uri")]
     bodies: list[dict[str, Any]] = []
@@ -261,7 +261,7 @@ def find_targets(bff: str) -> Targets:
         raise RuntimeError("the catalog has too little to shop from")
     rng = random.Random(4)
     return Targets(
-        product_uris=["/" + p["uri"] for p in products],
+        product_uris=["/se/sv/" + p["uri"] for p in products],
         category_uris=category_uris,
         listing_bodies=bodies,
         product_ids=[str(p["product"]) for p in products],

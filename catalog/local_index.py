@@ -13,6 +13,7 @@ they stay an ordered dict of their own, registered for ``clear_all``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -20,14 +21,25 @@ from collections.abc import Sequence
 import redis
 from django.conf import settings
 
-from catalog import store
+from catalog import index_blob, store
 from catalog.snapshot import Snapshot
 from catalog.store import LoadedGeneration
 from storefront import localcache
 from storefront.localcache import LocalCache
 
+log = logging.getLogger(__name__)
+
 # Markets times Redis databases a process reads: a handful in production, more in tests.
 MAX_SNAPSHOTS = 64
+
+
+def _share(r: redis.Redis, snap: Snapshot) -> None:
+    """Store the index this process had to build from the records (no blob of the live
+    version), so the other processes load it instead of building it too."""
+    try:
+        index_blob.save(r, snap)
+    except redis.RedisError:
+        log.warning("catalog: could not store the index of %s", snap.market, exc_info=True)
 
 
 class SnapshotCache:
@@ -68,7 +80,7 @@ class SnapshotCache:
                 if changes is not None:
                     if changes.version == mine.version:
                         return mine
-                    recs = dict(mine.recs)
+                    recs = mine.stored_records()
                     for pid, rec in changes.recs.items():
                         if rec is None:
                             recs.pop(pid, None)
@@ -78,11 +90,12 @@ class SnapshotCache:
                         LoadedGeneration(market, current, changes.version, changes.meta, recs)
                     )
             if snap is None:
-                loaded = store.load_generation(r=r, market=market, generation=current)
-                if loaded is None:
+                snap, from_blob = index_blob.load(r=r, market=market, generation=current)
+                if snap is None:
                     self._snaps.put(key, None)
                     return None
-                snap = Snapshot(loaded)
+                if not from_blob:
+                    _share(r, snap)
             self._snaps.put(key, snap)
             return snap
 

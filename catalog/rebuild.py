@@ -29,7 +29,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from catalog import centra_state, fetch, store, store_writes
+from catalog import centra_state, fetch, index_blob, store, store_writes
 from catalog.documents import ProductDoc, merge_product, report_problems, standard_relations
 from catalog.metrics import REBUILD_PAGES, REBUILD_SECONDS, REBUILDS_REFUSED
 from catalog.shop_meta import ShopMeta
@@ -352,9 +352,20 @@ class _Build:
             stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
             if stored != self.merged:
                 raise CatalogMismatch(f"market {market}: stored {stored} of {self.merged}")
+        _write_index(r, market, generation)
         store_writes.publish_generation(
             r=r, market=market, generation=generation, grace_seconds=settings.CATALOG_GRACE_SECONDS
         )
+
+
+def _write_index(r: redis.Redis, market: str, generation: int) -> None:
+    """The generation's index, built once here so that every process loads it at the flip
+    (:mod:`catalog.index_blob`). Without it the processes index the records themselves, as
+    before: a failure here costs time, not the rebuild."""
+    try:
+        index_blob.write_for(r=r, market=market, generation=generation)
+    except (redis.RedisError, MemoryError, ValueError):
+        log.warning("catalog: no index blob for %s g%s", market, generation, exc_info=True)
 
 
 def _learn_related_keys(

@@ -26,7 +26,7 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -152,7 +152,9 @@ class DeletionIndex:
     """
 
     def __init__(self) -> None:
-        self._variants: dict[str, list[str]] = {}
+        # A variant most often stands for one word: then the word itself, not a list of one
+        # (a list costs 64 bytes more, and the index holds some 17 variants a word).
+        self._variants: dict[str, str | list[str]] = {}
         self._known: set[str] = set()
         self._lock = threading.Lock()
 
@@ -165,13 +167,23 @@ class DeletionIndex:
                 if word in self._known:
                     continue
                 for variant in candidates_of(word, MAX_EDITS):
-                    self._variants.setdefault(variant, []).append(word)
+                    found = self._variants.get(variant)
+                    if found is None:
+                        self._variants[variant] = word
+                    elif isinstance(found, str):
+                        self._variants[variant] = [found, word]
+                    else:
+                        found.append(word)
                 self._known.add(word)
 
     def candidates(self, query_word: str, limit: int) -> set[str]:
         out: set[str] = set()
         for variant in candidates_of(query_word, limit):
-            out.update(self._variants.get(variant, ()))
+            found = self._variants.get(variant)
+            if isinstance(found, str):
+                out.add(found)
+            elif found is not None:
+                out.update(found)
         return out
 
 
@@ -317,13 +329,16 @@ class Ranking:
 def rank(
     words: Iterable[str],
     vocabulary: Vocabulary,
-    postings: dict[str, list[int]],
-    named: list[frozenset[str]],
+    postings: Mapping[str, Sequence[int]],
+    named: Sequence[frozenset[str]] | None,
     size: int,
+    *,
+    named_by: Mapping[str, Sequence[int]] | None = None,
 ) -> Ranking:
     """:class:`Ranking` from the vocabulary (the same matching words as the engine's search,
     each classified once) rather than product by product: ``postings`` maps a word to the
-    ordinals having it, ``named`` holds each ordinal's named words."""
+    ordinals having it, ``named`` holds each ordinal's named words, or ``named_by`` (what the
+    snapshot keeps: no set of words per product) maps a word to the ordinals named by it."""
     points: dict[int, float] = {}
     typed_all = (1 << size) - 1
     for q in words:
@@ -338,8 +353,12 @@ def rank(
             if kind != TYPO:
                 typed.extend(found)
             strong, weak = NAMED_POINTS[kind], OTHER_POINTS[kind]
+            named_here = set(named_by.get(word, ())) if named_by is not None else None
             for o in found:
-                p = strong if word in named[o] else weak
+                if named_here is not None:
+                    p = strong if o in named_here else weak
+                else:
+                    p = strong if named is not None and word in named[o] else weak
                 if p > best.get(o, 0.0):
                     best[o] = p
         typed_all &= bits_from(typed, size)
@@ -348,7 +367,7 @@ def rank(
     return Ranking(points=points, typed=typed_all)
 
 
-def nearest_word(query_word: str, postings: dict[str, list[int]]) -> str | None:
+def nearest_word(query_word: str, postings: Mapping[str, Sequence[int]]) -> str | None:
     """The word of ``postings`` nearest to ``query_word`` (optimal string alignment distance,
     at most :data:`MAX_SUGGESTED_EDITS` and at most half the word's length, so "xq" is not
     "turned into" any two letters); of equally near words the one most products have, then

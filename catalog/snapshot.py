@@ -7,6 +7,12 @@ are bitsets over ordinals (:mod:`catalog.bitsets`). Per facet value the style-ex
 is precomputed, so a filter costs a handful of big-int operations whatever the size of the
 catalog.
 
+Built in one pass over the records (:mod:`catalog.index_build`), which are then held in their
+stored form only; or read back from the blob the rebuild stored (:mod:`catalog.index_blob`,
+:meth:`Snapshot.index_state`), which skips the pass. Sort fields are rank columns and, once
+asked for, whole-market orders, so a page of a sorted listing is found without sorting the
+listing (:func:`catalog.query.sorted_page`).
+
 The snapshot's own caches (sort columns, search word sets, rendered texts, facet templates)
 are plain dicts on purpose, not :class:`storefront.localcache.LocalCache`: they live and die
 with the snapshot, which never changes, so they cannot go stale, and a registry entry per
@@ -16,12 +22,21 @@ snapshot would keep every old snapshot alive.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from catalog.bitsets import bits_from, ordinals_of
-from catalog.prices import ALL_PRICELISTS, price_number
+from catalog.index_build import (
+    FACET_FIELDS,
+    PLAIN_SORT_FIELDS,
+    IndexBuild,
+    Stored,
+    StoredRecords,
+    descending,
+    ranks_of,
+)
+from catalog.prices import ALL_PRICELISTS
 from catalog.query_body import MAX_SEARCH_WORDS, UriFilter
 from catalog.records import IndexRecord
 from catalog.search import (
@@ -32,10 +47,10 @@ from catalog.search import (
     rank,
     words_in_order,
 )
-from catalog.store import GenerationMeta, LoadedGeneration
+from catalog.store import GenerationMeta, LoadedGeneration, decode_rec
 from storefront.jsonio import JsonDict
 
-FACET_FIELDS = ("brands", "categories", "collections", "swatch.desc", "items.name")
+__all__ = ["FACET_FIELDS", "Snapshot"]
 # The keys of a facet value when Centra's own shape is not known (the seeds').
 SEEDS_FACET_KEYS = ("value", "count", "totalCount", "data")
 # Bound of Snapshot.product_texts: about 3 KB each, so some 12 MB per market and process.
@@ -52,13 +67,15 @@ SUGGESTED_WORDS = 3
 LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 # A category id no market has (ids are Centra's, never empty or with a NUL).
 _NO_CATEGORY = "\x00"
-# The record field a plain sortOrder field compares.
-_SORT_FIELD_OF: dict[str, Callable[[IndexRecord], Any]] = {
-    "uri": lambda rec: rec.uri,
-    "createdAt": lambda rec: rec.created_at,
-    "modifiedAt": lambda rec: rec.modified_at,
-    "collectionUri": lambda rec: rec.collection_uri,
-}
+# Style sets made for silkProduct filters, kept per snapshot (about 12 KB each at 100,000).
+STYLE_BITS_KEPT = 256
+# Expanded sets of searches kept per snapshot (Snapshot.expand).
+EXPANDED_KEPT = 256
+# Sort columns (4 or 8 bytes a product each: ranks, positions) and sorted orders (4) kept per
+# snapshot: a column per category sorted by its positions would otherwise add up to hundreds
+# of MB at 100,000 products. Rebuilding one costs a sort of the market.
+SORT_COLUMNS_KEPT = 48
+SORT_ORDERS_KEPT = 16
 
 
 def default_order_key(product_id: str) -> tuple[int, str]:
@@ -107,107 +124,101 @@ def _keep(cache: dict[K, V], key: K, value: V, limit: int) -> None:
     cache[key] = value
 
 
-@dataclass
-class _OwnValues:
-    """Per facet field, each value's products by their own data; and what the build of the
-    snapshot learns on the way (names, swatch data, stock, uris)."""
-
-    own: dict[str, dict[str, list[int]]]
-    in_stock_named: dict[str, list[int]]
-    stocked: list[int]
-    by_uri: dict[str, list[int]]
-    placed: set[str]  # every category id a product has a position in
-    swatch_data: dict[str, JsonDict]
-    brand_names: dict[str, Any]
-    collection_names: dict[str, Any]
+def _expand(
+    ordinals: Iterable[int], style_of: list[str], members: dict[str, list[int]], size: int
+) -> int:
+    """Every product of a style that has a product in ``ordinals``, as a set."""
+    styles = {style_of[o] for o in ordinals}
+    expanded: list[int] = []
+    for s in styles:
+        expanded += members[s]
+    return bits_from(expanded, size)
 
 
-def _own_values(recs: list[IndexRecord], category_order: dict[str, int]) -> _OwnValues:
-    out = _OwnValues({f: {} for f in FACET_FIELDS}, {}, [], {}, set(), {}, {}, {})
-    own = out.own
-    for o, rec in enumerate(recs):
-        if rec.brand:
-            own["brands"].setdefault(rec.brand, []).append(o)
-            out.brand_names.setdefault(rec.brand, rec.brand_name)
-        if rec.collection:
-            own["collections"].setdefault(rec.collection, []).append(o)
-            out.collection_names.setdefault(rec.collection, rec.collection_name)
-        for cid in rec.category_positions:
-            out.placed.add(cid)
-            if cid in category_order:
-                own["categories"].setdefault(cid, []).append(o)
-        swatch = rec.swatch
-        if isinstance(swatch, dict) and isinstance(swatch.get("desc"), str):
-            own["swatch.desc"].setdefault(swatch["desc"], []).append(o)
-            out.swatch_data.setdefault(swatch["desc"], swatch)
-        _add_items(o, rec, own["items.name"], out.in_stock_named)
-        if rec.purchasable():
-            out.stocked.append(o)
-        out.by_uri.setdefault(rec.uri, []).append(o)
+def _array(typecode: str, raw: bytes) -> array[int]:
+    out = array(typecode)
+    out.frombytes(raw)
     return out
 
 
-def _add_items(
-    o: int, rec: IndexRecord, named: dict[str, list[int]], in_stock_named: dict[str, list[int]]
-) -> None:
-    names: set[str] = set()
-    for name, in_stock in rec.items:
-        names.add(name)
-        if in_stock:
-            lst = in_stock_named.setdefault(name, [])
-            if not lst or lst[-1] != o:
-                lst.append(o)
-    for name in names:
-        named.setdefault(name, []).append(o)
-
-
-def _postings(recs: list[IndexRecord]) -> dict[str, dict[str, list[int]]]:
-    """Search: per language, word -> ordinals."""
-    postings: dict[str, dict[str, list[int]]] = {}
-    for o, rec in enumerate(recs):
-        for lang, words in rec.search_words.items():
-            per = postings.setdefault(lang, {})
-            for word in words.split():
-                per.setdefault(word, []).append(o)
-    return postings
+def _postings_from(state: dict[str, dict[str, bytes]]) -> dict[str, dict[str, array[int]]]:
+    return {lang: {w: _array("I", raw) for w, raw in per.items()} for lang, per in state.items()}
 
 
 class Snapshot:
     """One generation (at one version) of one market, indexed for queries. Immutable once
     built; a newer version is a new Snapshot built from the updated records."""
 
-    def __init__(self, loaded: LoadedGeneration) -> None:
+    def __init__(
+        self,
+        loaded: LoadedGeneration,
+        state: JsonDict | None = None,
+        *,
+        keep_records: bool = True,
+    ) -> None:
+        """Indexed from the generation's records; or, given ``state`` (what
+        :meth:`index_state` gave for the same generation and version, as
+        :mod:`catalog.index_blob` stores it), from that without a pass over the records.
+        ``keep_records`` False: only the index is wanted (:meth:`index_state`), the records
+        are dropped as they are indexed and this snapshot answers no query."""
         self.market = loaded.market
         self.generation = loaded.generation
         self.version = loaded.version
         self.meta: GenerationMeta = loaded.meta
-        self.recs = loaded.recs
         self.pricelist_index = {pl: i for i, pl in enumerate(self.meta.pricelists)}
         self.languages = set(self.meta.languages)
         self._index_categories()
+        if state is None:
+            self._index_records(loaded, keep_records)
+        else:
+            self._take_state(state)
+            self.rec_at = StoredRecords([loaded.recs[pid] for pid in self.ids])
+        self._derive()
 
-        ids = sorted(self.recs, key=default_order_key)
+    def _index_records(self, loaded: LoadedGeneration, keep_records: bool) -> None:
+        ids = sorted(loaded.recs, key=default_order_key)
         self.ids = ids
-        self.ordinal = {pid: i for i, pid in enumerate(ids)}
         n = len(ids)
-        self.size = n
-        self.rec_at: list[IndexRecord] = [self.recs[pid] for pid in ids]
-        self.all_bits = (1 << n) - 1
-        self._index_styles()
-        self._index_facets()
-        self.price_bits = [
-            bits_from((o for o, rec in enumerate(self.rec_at) if rec.price(i) is not None), n)
-            for i in range(len(self.meta.pricelists))
-        ]
-        self.facet_order = self._facet_order()
+        stored: list[Stored] = []
+        # One pass in the default order: each record decoded once, fed to every builder and
+        # dropped (catalog.index_build); the snapshot then holds the stored forms only.
+        build = IndexBuild(len(self.meta.pricelists), self.category_order)
+        for o, pid in enumerate(ids):
+            item = loaded.recs[pid]
+            build.add(o, item if isinstance(item, IndexRecord) else decode_rec(item))
+            if keep_records:
+                stored.append(item)
+        self.rec_at = StoredRecords(stored)
+        self.style_of = build.style_of
+        self._index_facets(build, n)
+        self.price_bits = [bits_from(priced, n) for priced in build.priced]
+        self._index_sorts(build)
+        self.postings = build.postings
+        # Per language, word -> the products named by it (name, colour, brand).
+        self.named_postings = build.named
 
-        self._sort_cache: dict[tuple[Any, ...], list[int]] = {}
+    def _derive(self) -> None:
+        """What follows from the index itself: cheap, so not stored."""
+        ids = self.ids
+        self.ordinal = {pid: i for i, pid in enumerate(ids)}
+        self.size = len(ids)
+        self.all_bits = (1 << self.size) - 1
+        # Styles (variant groups) and their members. A style's set is made when asked
+        # (style_set): one bitset per style would cost the styles times the catalog.
+        members: dict[str, list[int]] = {}
+        for o, style in enumerate(self.style_of):
+            members.setdefault(style, []).append(o)
+        self.style_members = members
+        self.facet_order = self._facet_order()
+        self._sort_cache: dict[tuple[Any, ...], array[int]] = {}
+        # The sorted orders, one per column of _sort_cache at most.
+        self._orders: dict[tuple[Any, ...], array[int]] = {}
         self._search_cache: dict[tuple[str, str], int] = {}
         self._rankings: dict[tuple[str, tuple[str, ...]], Ranking] = {}
-        self._named: dict[str, list[frozenset[str]]] = {}
+        self._style_bits: dict[str, int] = {}
+        self._expanded: dict[int, int] = {}
         self._learned_cache: dict[tuple[str, str], dict[str, list[Any]]] = {}
         # One vocabulary over all languages.
-        self.postings = _postings(self.rec_at)
         vocabulary: set[str] = set()
         for per in self.postings.values():
             vocabulary.update(per)
@@ -219,6 +230,73 @@ class Snapshot:
         # Whole products as JSON text by (ordinal, pricelist, language, full related): a hot
         # product is rendered once per snapshot, and then needs no document read at all.
         self.product_texts: dict[tuple[int, str, str, bool], str] = {}
+
+    def index_state(self) -> JsonDict:
+        """The built index as plain values (str, int, bytes, lists, dicts, tuples): what
+        :mod:`catalog.index_blob` stores so that other processes skip the pass over the
+        records. ``Snapshot(loaded, state)`` gives this snapshot back."""
+        state: JsonDict = {"postings": {}, "named_postings": {}}
+        for name, value in self.index_parts():
+            if name in ("postings", "named_postings"):
+                lang, per = value
+                state[name][lang] = per
+            else:
+                state[name] = value
+        return state
+
+    def index_parts(self) -> Iterator[tuple[str, Any]]:
+        """:meth:`index_state` a part at a time (the postings a language at a time), so that
+        storing it needs no copy of the whole index in memory at once."""
+        yield "ids", self.ids
+        yield "style_of", self.style_of
+        yield "by_uri", self.by_uri
+        yield "placed", sorted(self.placed_categories)
+        yield "swatch_data", self.swatch_data
+        yield "brand_names", self.brand_names
+        yield "collection_names", self.collection_names
+        yield "own_bits", self.own_bits
+        yield "total", self.total
+        yield "expanded_bits", self.expanded_bits
+        yield "stock_bits", self.stock_bits
+        yield "in_stock_named", self.in_stock_named
+        yield "price_bits", self.price_bits
+        yield "ranks", {k: (v.tobytes(), missing) for k, (v, missing) in self._ranks.items()}
+        yield (
+            "positions",
+            {
+                cid: (ordinals.tobytes(), positions)
+                for cid, (ordinals, positions) in self._positions.items()
+            },
+        )
+        for name in ("postings", "named_postings"):
+            postings: dict[str, dict[str, array[int]]] = getattr(self, name)
+            for lang, per in postings.items():
+                yield name, (lang, {w: a.tobytes() for w, a in per.items()})
+
+    def _take_state(self, state: JsonDict) -> None:
+        self.ids = list(state["ids"])
+        self.style_of = list(state["style_of"])
+        self.by_uri = state["by_uri"]
+        self.placed_categories = set(state["placed"])
+        self.swatch_data = state["swatch_data"]
+        self.brand_names = state["brand_names"]
+        self.collection_names = state["collection_names"]
+        self.own_bits = state["own_bits"]
+        self.total = state["total"]
+        self.expanded_bits = state["expanded_bits"]
+        self.stock_bits = state["stock_bits"]
+        self.in_stock_named = state["in_stock_named"]
+        self.price_bits = list(state["price_bits"])
+        self._ranks: dict[tuple[str, str], tuple[array[int], int]] = {
+            (k[0], k[1]): (_array("i", raw), missing)
+            for k, (raw, missing) in state["ranks"].items()
+        }
+        self._positions = {
+            cid: (_array("I", raw), list(positions))
+            for cid, (raw, positions) in state["positions"].items()
+        }
+        self.postings = _postings_from(state["postings"])
+        self.named_postings = _postings_from(state["named_postings"])
 
     def _index_categories(self) -> None:
         """The category tree as the first language names it (order, uris), and per language
@@ -237,36 +315,57 @@ class Snapshot:
             self.cats_by_uri.setdefault(uri, []).append(cid)
         self.longest_category_uri = max((len(u) for u in self.cats_by_uri), default=0)
 
-    def _index_styles(self) -> None:
-        """Styles (variant groups): their members and their sets."""
-        members: dict[str, list[int]] = {}
-        for o, rec in enumerate(self.rec_at):
-            members.setdefault(rec.style, []).append(o)
-        self.style_members = members
-        self.style_bits = {s: bits_from(os_, self.size) for s, os_ in members.items()}
-
-    def _index_facets(self) -> None:
+    def _index_facets(self, build: IndexBuild, n: int) -> None:
         """Facet values per product (its own data) -> sets, their totals and their
         style-expanded sets; stock, uris and the names facet data shows."""
-        n = self.size
-        values = _own_values(self.rec_at, self.category_order)
-        self.swatch_data = values.swatch_data
-        self.brand_names = values.brand_names
-        self.collection_names = values.collection_names
-        self.by_uri = values.by_uri
-        self.placed_categories = values.placed
-        own = values.own
+        self.swatch_data = build.swatch_data
+        self.brand_names = build.brand_names
+        self.collection_names = build.collection_names
+        self.by_uri = build.by_uri
+        self.placed_categories = build.placed
+        own = build.own
         self.own_bits = {
             f: {v: bits_from(os_, n) for v, os_ in vals.items()} for f, vals in own.items()
         }
         self.total = {f: {v: len(os_) for v, os_ in vals.items()} for f, vals in own.items()}
         self.expanded_bits = {
-            f: {v: self._expand_ordinals(os_) for v, os_ in vals.items()} for f, vals in own.items()
+            f: {v: _expand(os_, build.style_of, build.style_members, n) for v, os_ in vals.items()}
+            for f, vals in own.items()
         }
-        self.stock_bits = bits_from(values.stocked, n)
+        self.stock_bits = bits_from(build.stocked, n)
         self.in_stock_named = {
-            name: bits_from(os_, n) for name, os_ in values.in_stock_named.items()
+            name: bits_from(os_, n) for name, os_ in build.in_stock_named.items()
         }
+
+    def _index_sorts(self, build: IndexBuild) -> None:
+        """The rank columns of the sortOrder fields (ascending; descending made when asked),
+        and the positions of the products in each category (categoryItemSort)."""
+        self._ranks = {}
+        for name in PLAIN_SORT_FIELDS:
+            self._ranks[(name, "")] = ranks_of(build.plain[name])
+        for pricelist, i in self.pricelist_index.items():
+            self._ranks[("priceAsNumber", pricelist)] = ranks_of(build.prices[i])
+        self._ranks[("categoryItemSort", "")] = ranks_of(build.main_position)
+        self._positions = {
+            cid: (array("I", ordinals), positions)
+            for cid, (ordinals, positions) in build.positions.items()
+        }
+
+    def stored_records(self) -> dict[str, Stored]:
+        """Product id -> record as held (stored bytes, or decoded): what a newer version of
+        the generation is built from with its changed records."""
+        return {pid: self.rec_at.stored(o) for o, pid in enumerate(self.ids)}
+
+    def style_set(self, style: str) -> int:
+        """The products of a style as a set (0: no such style)."""
+        bits = self._style_bits.get(style)
+        if bits is None:
+            members = self.style_members.get(style)
+            if members is None:
+                return 0
+            bits = bits_from(members, self.size)
+            _keep(self._style_bits, style, bits, STYLE_BITS_KEPT)
+        return bits
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -274,15 +373,35 @@ class Snapshot:
         _keep(self.product_texts, key, text, PRODUCT_TEXTS)
 
     def _expand_ordinals(self, ordinals: Iterable[int]) -> int:
-        styles = {self.rec_at[o].style for o in ordinals}
-        out = 0
-        for s in styles:
-            out |= self.style_bits[s]
-        return out
+        return _expand(ordinals, self.style_of, self.style_members, self.size)
 
     def expand(self, bits: int) -> int:
-        """Every product of a style that has a product in ``bits``."""
-        return self._expand_ordinals(ordinals_of(bits))
+        """Every product of a style that has a product in ``bits``. The sets of searches are
+        what is expanded, and the same searches come again: the last ones are kept (a
+        set's cost grows with its products, a look-up's only with the catalog's words)."""
+        found = self._expanded.get(bits)
+        if found is None:
+            found = self._expand_ordinals(ordinals_of(bits))
+            _keep(self._expanded, bits, found, EXPANDED_KEPT)
+        return found
+
+    def sort_order(self, name: str, pricelist: str, category: str | None, desc: bool) -> array[int]:
+        """The whole market's ordinals sorted by one field (ties in the default order): a
+        page of a listing sorted so is the first products of this order in the listing's set,
+        found without sorting the set (:func:`catalog.query.sorted_page`)."""
+        key = (
+            "order",
+            name,
+            pricelist if name == "priceAsNumber" else "",
+            self._sort_category(name, category),
+            desc,
+        )
+        order = self._orders.get(key)
+        if order is None:
+            positions = self.sort_positions(name, pricelist, category, desc)
+            order = array("I", sorted(range(self.size), key=positions.__getitem__))
+            _keep(self._orders, key, order, SORT_ORDERS_KEPT)
+        return order
 
     def _facet_order(self) -> dict[str, list[str]]:
         learned = self.meta.facets.get(self.meta.languages[0], {}) if self.meta.languages else {}
@@ -304,21 +423,6 @@ class Snapshot:
             out[f] = known + unknown
         return out
 
-    def _sort_values(self, name: str, pricelist: str, category: str | None) -> list[Any]:
-        """Per ordinal, the value a sortOrder field compares (None: missing)."""
-        if name == "priceAsNumber":
-            i = self.pricelist_index[pricelist]
-            return [
-                None if (packed := rec.price(i)) is None else price_number(packed)
-                for rec in self.rec_at
-            ]
-        if name == "categoryItemSort":
-            if category is not None:
-                return [rec.category_positions.get(category) for rec in self.rec_at]
-            return [rec.category_positions.get(rec.main_category) for rec in self.rec_at]
-        read = _SORT_FIELD_OF[name]
-        return [read(rec) for rec in self.rec_at]
-
     def _sort_category(self, name: str, category: str | None) -> str | None:
         """The category a sort column is computed for. A category the market does not have
         places no product (every value missing); all such share one column, so made-up names
@@ -327,7 +431,7 @@ class Snapshot:
             return None
         return category if category in self.placed_categories else _NO_CATEGORY
 
-    def sort_ranks(self, name: str, pricelist: str, category: str | None, desc: bool) -> list[int]:
+    def sort_ranks(self, name: str, pricelist: str, category: str | None, desc: bool) -> array[int]:
         """Per ordinal, a rank that sorts as the field does in that direction, missing values
         last in both directions (equal values share a rank)."""
         category = self._sort_category(name, category)
@@ -336,17 +440,21 @@ class Snapshot:
         key = ("rank", name, pricelist, category, desc)
         ranks = self._sort_cache.get(key)
         if ranks is None:
-            values = self._sort_values(name, pricelist, category)
-            distinct = sorted({v for v in values if v is not None}, reverse=desc)
-            rank = {v: i for i, v in enumerate(distinct)}
-            missing = len(distinct)
-            ranks = [missing if v is None else rank[v] for v in values]
-            self._sort_cache[key] = ranks
+            if category is not None:
+                values: list[Any] = [None] * self.size
+                ordinals, positions = self._positions.get(category, ((), []))
+                for o, position in zip(ordinals, positions, strict=True):
+                    values[o] = position
+                asc, missing = ranks_of(values)
+            else:
+                asc, missing = self._ranks[(name, pricelist)]
+            ranks = descending(asc, missing) if desc else asc
+            _keep(self._sort_cache, key, ranks, SORT_COLUMNS_KEPT)
         return ranks
 
     def sort_positions(
         self, name: str, pricelist: str, category: str | None, desc: bool
-    ) -> list[int]:
+    ) -> array[int]:
         """Per ordinal, its position in the whole market sorted by one field (ties in the
         default order): a single int key, so sorting runs in C."""
         key = (
@@ -360,8 +468,8 @@ class Snapshot:
         if positions is None:
             ranks = self.sort_ranks(name, pricelist, category, desc)
             n = self.size
-            positions = [r * n + o for o, r in enumerate(ranks)]
-            self._sort_cache[key] = positions
+            positions = array("q", [r * n + o for o, r in enumerate(ranks)])
+            _keep(self._sort_cache, key, positions, SORT_COLUMNS_KEPT)
         return positions
 
     def _learned(self, f: str, language: str) -> dict[str, list[Any]]:
@@ -443,18 +551,16 @@ class Snapshot:
         found = self._rankings.get(key)
         if found is None:
             postings = self.postings.get(language, {})
-            found = rank(words, self.vocabulary, postings, self._named_words(language), self.size)
+            found = rank(
+                words,
+                self.vocabulary,
+                postings,
+                None,
+                self.size,
+                named_by=self.named_postings.get(language, {}),
+            )
             _keep(self._rankings, key, found, RANKINGS_KEPT)
         return found
-
-    def _named_words(self, language: str) -> list[frozenset[str]]:
-        """Per ordinal, the words the product is named by in ``language`` (none in a generation
-        written before they were recorded: :mod:`catalog.records`)."""
-        named = self._named.get(language)
-        if named is None:
-            named = [frozenset(rec.name_words.get(language, "").split()) for rec in self.rec_at]
-            self._named[language] = named
-        return named
 
     def suggestion(self, text: str, language: str) -> str | None:
         """The search page's "did you mean": the query with each word that matches no product
@@ -529,4 +635,4 @@ class Snapshot:
             return False
         if pricelist == ALL_PRICELISTS:
             return True
-        return self.rec_at[o].price(self.pricelist_index[pricelist]) is not None
+        return bool((self.price_bits[self.pricelist_index[pricelist]] >> o) & 1)

@@ -20,13 +20,17 @@ and can be changed together in one MULTI):
 ``cat:{M}:g{N}:ver``         version: bumped once per single-product write
 ``cat:{M}:g{N}:changes``     list: the product id of every single-product write, in order
                              (entry i is what version i+1 changed)
+``cat:{M}:g{N}:index``       the built index of one version (:mod:`catalog.index_blob`):
+                             what a process loads instead of indexing the records itself
 ``cat:shop``                 zlib JSON: countries (with market and pricelist), languages,
                              markets, pricelists
 ``cat:upstream``             present while Centra is known to be unreachable (expires)
 
 The records are the indexes: readers load them once per generation (and only the changed
 ones per version) and derive the inverted forms in process (:mod:`catalog.snapshot`), so a
-warm read costs one round trip: the freshness check and the documents in one MULTI.
+warm read costs one round trip: the freshness check and the documents in one MULTI. The
+derived forms of a version are stored too (``index``, :mod:`catalog.index_blob`), built once
+by the rebuild, so that a process loads them in one read instead of deriving them itself.
 
 A generation being built carries a TTL on every key until it is published, so a crashed
 build leaves nothing behind for long; publishing removes the TTL, moves the pointer and
@@ -37,7 +41,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +50,7 @@ import redis
 from catalog.records import IndexRecord
 from storefront.jsonio import JsonDict
 
-GENERATION_PARTS = ("meta", "docs", "recs", "info", "ver", "changes")
+GENERATION_PARTS = ("meta", "docs", "recs", "info", "ver", "changes", "index")
 
 
 def market_key(market: str, part: str) -> str:
@@ -176,7 +180,8 @@ class LoadedGeneration:
     generation: int
     version: int
     meta: GenerationMeta
-    recs: dict[str, IndexRecord]
+    # product id -> record, stored (zlib JSON as in Redis: :func:`decode_rec`) or decoded
+    recs: Mapping[str, IndexRecord | bytes]
 
 
 def load_generation(*, r: redis.Redis, market: str, generation: int) -> LoadedGeneration | None:
@@ -193,7 +198,9 @@ def load_generation(*, r: redis.Redis, market: str, generation: int) -> LoadedGe
         generation=generation,
         version=read_int(ver) or 0,
         meta=GenerationMeta.from_json(unpack(meta_raw)),
-        recs={k.decode(): decode_rec(v) for k, v in recs_raw.items()},
+        # Kept as stored: the snapshot decodes each once while indexing it and keeps the
+        # stored form (catalog.index_build).
+        recs={k.decode(): v for k, v in recs_raw.items()},
     )
 
 

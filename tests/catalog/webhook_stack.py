@@ -234,8 +234,10 @@ class Stack:
 
 
 def _celery_app(url: str) -> Celery:
-    """A client of the stack's broker only (the process's own app talks to the session's)."""
-    app = Celery("webhook-stack", broker=url, backend=url)
+    """A client of the stack's broker only (the process's own app talks to the session's).
+    Not the current app: ``shared_task``s (tracking's, the catalog's) are sent through the
+    current one, and a stack's app left current would send them to a Redis long stopped."""
+    app = Celery("webhook-stack", broker=url, backend=url, set_as_current=False)
     app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
     return app
 

@@ -220,7 +220,7 @@ def test_repeated_sort_entries_and_slash_paths_cost_nothing_extra(sandbox: Sandb
 def test_the_search_page_cuts_a_long_query_after_its_last_whole_word() -> None:
     def searched(q: str) -> tuple[int, str]:
         spent, resp = work(
-            lambda: Client().get("/search", {"q": q}, HTTP_ACCEPT="application/json")
+            lambda: Client().get("/se/sv/search", {"q": q}, HTTP_ACCEPT="application/json")
         )
         assert resp.status_code == 200
         canonical = urlsplit(resp.json()["page"]["canonical"])

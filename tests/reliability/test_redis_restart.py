@@ -234,7 +234,7 @@ def shopper_probes(stack: Stack) -> list[Probe]:
             Probe(
                 "page",
                 "GET",
-                "/" + expected["uri"],
+                "/se/sv/" + expected["uri"],
                 headers={"Accept": "text/html"},
                 check=page_check(expected),
             )

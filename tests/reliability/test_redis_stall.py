@@ -174,15 +174,15 @@ def probes(stack: Stack) -> list[Probe]:
     html = {"Accept": "text/html"}
     out = [
         Probe("listing (JSON)", "POST", "/api/checkout/products"),
-        Probe("category page", "GET", "/" + categories["categories"][0]["uri"], headers=html),
-        Probe("search page", "GET", "/search", {"q": "jeans"}, html),
+        Probe("category page", "GET", "/se/sv/" + categories["categories"][0]["uri"], headers=html),
+        Probe("search page", "GET", "/se/sv/search", {"q": "jeans"}, html),
         Probe("selection (proxy)", "GET", "/api/checkout/selection"),
         Probe("cart page", "GET", "/cart", headers=html),
         Probe("cart add (proxy)", "POST", f"/api/checkout/items/{products[0]['items'][0]['item']}"),
     ]
     for p in products:
         out.append(Probe("product (JSON)", "GET", f"/api/checkout/products/{p['product']}", SEK))
-        out.append(Probe("product page", "GET", "/" + p["uri"], headers=html))
+        out.append(Probe("product page", "GET", "/se/sv/" + p["uri"], headers=html))
     return out
 
 
@@ -365,10 +365,11 @@ def test_a_worker_waits_out_a_short_stall(own_redis: tuple[str, int], settings: 
 
 
 def test_a_refresh_caught_by_a_stall_longer_than_its_timeout_finishes_once_redis_answers(
-    own_redis: tuple[str, int], settings: Any
+    services: None, own_redis: tuple[str, int], settings: Any
 ) -> None:
     """The worker's flush task waits out a stall longer than its socket timeout: it runs its
-    (idempotent) steps again instead of giving up with the events locked away."""
+    (idempotent) steps again instead of giving up with the events locked away. (``services``:
+    the refresh reads Centra, the session's sandbox; run alone, this test had none.)"""
     _, pid = own_redis
     settings.REDIS_WORKER_SOCKET_TIMEOUT = 0.3
     redis_client.use_worker_timeouts()
