@@ -35,7 +35,7 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 import requests
 
 from bench.results import write_section
-from tests.edge.edge_stack import EdgeStack, edge_stack, varnish_missing_reason
+from tests.edge.edge_stack import EdgeStack, edge_stack, prices_of, varnish_missing_reason
 
 HEADING = "# Edge cache (issue 17)"
 COMMAND = ".venv/bin/python -m bench.edge"
@@ -64,19 +64,6 @@ def timed_gets(session: requests.Session, url: str, n: int) -> tuple[list[float]
         times.append((time.perf_counter() - started) * 1000)
         edges.append(resp.headers.get("X-Edge", "-"))
     return times, edges
-
-
-def prices_of(model: Any, pid: str) -> list[float]:
-    found: list[float] = []
-    if isinstance(model, dict):
-        if str(model.get("product")) == pid and "priceAsNumber" in model:
-            found.append(model["priceAsNumber"])
-        for value in model.values():
-            found += prices_of(value, pid)
-    elif isinstance(model, list):
-        for value in model:
-            found += prices_of(value, pid)
-    return found
 
 
 def edit_to_shown(e: EdgeStack, product: dict[str, Any], base: str, bump: int) -> float | None:

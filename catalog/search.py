@@ -37,7 +37,9 @@ from catalog.bitsets import bits_from
 _EXTRA_FOLDS = str.maketrans(
     {"ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "đ": "d", "ł": "l", "þ": "th", "\u0131": "i"}
 )
-_WORD = re.compile(r"[^\W_]+")
+# A word: a run of letters and digits (product texts, queries, and the words a suggestion is
+# written back from, shop.catalog_pages).
+WORD = re.compile(r"[^\W_]+")
 MAX_EDITS = 2
 # Words are indexed and looked up by this many first letters: real words are shorter (so they
 # are indexed whole), and it caps the deletion variants of any word at 1 + 20 + 190.
@@ -53,8 +55,8 @@ def normalize(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def _chunk_words(chunk: str) -> tuple[str, ...]:
     if chunk.isascii():
-        return tuple(_WORD.findall(chunk.lower()))  # NFKD and the folds change no ASCII
-    return tuple(_WORD.findall(normalize(chunk)))
+        return tuple(WORD.findall(chunk.lower()))  # NFKD and the folds change no ASCII
+    return tuple(WORD.findall(normalize(chunk)))
 
 
 def tokenize(text: str) -> list[str]:
@@ -71,12 +73,12 @@ def query_words(text: str) -> list[str]:
     """The distinct words of a query; empty means "matches everything". Not through the
     cache of :func:`tokenize`: that one is for product texts, which repeat, and a stream of
     made-up queries would only fill it."""
-    return sorted(set(_WORD.findall(normalize(text))))
+    return sorted(set(WORD.findall(normalize(text))))
 
 
 def words_in_order(text: str) -> list[str]:
     """The distinct words of a query in the order they first appear."""
-    return list(dict.fromkeys(_WORD.findall(normalize(text))))
+    return list(dict.fromkeys(WORD.findall(normalize(text))))
 
 
 def allowed_edits(word: str) -> int:

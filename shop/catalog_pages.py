@@ -13,6 +13,7 @@ from __future__ import annotations
 from catalog import reads
 from catalog.answers import HIT, CatalogAnswer
 from catalog.documents import stock_state
+from catalog.search import WORD, normalize
 from catalog.snapshot import default_order_key
 from shop import localnames
 from shop.context import PageContext
@@ -27,7 +28,7 @@ from shop.listings import (
 )
 from shop.navigation import Navigation, navigation_get
 from shop.pagecache import built_page, page_key
-from shop.paths import MAX_PAGE, Listing, listing_url, uri_path
+from shop.paths import MAX_PAGE, PAGE_SIZE, Listing, listing_url, uri_path
 from shop.viewmodels import (
     Crumb,
     FacetValue,
@@ -277,11 +278,32 @@ def search_page(ctx: PageContext, listing: Listing) -> Page:
     suggestion = None
     if listing.search and not listing.filtered and not answer.data().get("productCount"):
         suggestion = reads.search_suggestion(context=ctx.visitor, text=listing.search)
+    if suggestion:
+        suggestion = _as_written(ctx, suggestion)
     return built_page(
         page_key("search", ctx, nav, listing, answer.json_text(), suggestion),
         lambda: _search_page(ctx, listing, answer, nav, nav_cache, suggestion),
         worst(answer.cache, nav_cache),
     )
+
+
+# Product fields whose words a suggestion is written back from (what the search matches first).
+_WRITTEN_IN = ("name", "brandName", "variantName")
+
+
+def _as_written(ctx: PageContext, suggestion: str) -> str:
+    """The suggestion with each of its words as the catalog writes it ("grön", not the index's
+    folded "gron"), taken from the first products it finds; a word they do not show is kept
+    as it is. Only for a search without results, so one more small read."""
+    answer = reads.products_query(
+        context=ctx.visitor, body={"search": suggestion, "limit": PAGE_SIZE}, ranked=True
+    )
+    written: dict[str, str] = {}
+    for product in answer.data().get("products") or []:
+        for field in _WRITTEN_IN:
+            for token in WORD.findall(str(product.get(field) or "")):
+                written.setdefault(normalize(token), token.lower())
+    return " ".join(written.get(word, word) for word in suggestion.split())
 
 
 def _search_page(

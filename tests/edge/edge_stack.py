@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -37,6 +38,20 @@ class EdgeStack:
             location = urlsplit(resp.headers["Location"])
             return location.path + (f"?{location.query}" if location.query else "")
         return bare
+
+
+def prices_of(model: Any, pid: str) -> list[float]:
+    """Every ``priceAsNumber`` of product ``pid`` in a page's JSON model."""
+    found: list[float] = []
+    if isinstance(model, dict):
+        if str(model.get("product")) == pid and "priceAsNumber" in model:
+            found.append(model["priceAsNumber"])
+        for value in model.values():
+            found += prices_of(value, pid)
+    elif isinstance(model, list):
+        for value in model:
+            found += prices_of(value, pid)
+    return found
 
 
 def varnish_missing_reason() -> str | None:

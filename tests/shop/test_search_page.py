@@ -224,3 +224,37 @@ def test_a_searchs_default_order_is_called_relevance(client: Client) -> None:
     assert '<option value="recommended" selected>Relevans</option>' in search
     assert '<option value="recommended" selected>Empfohlen</option>' in category
     assert '<option value="price-asc">Pris: lägst först</option>' in search
+
+
+def test_a_suggestion_is_written_as_the_catalog_writes_it(
+    client: Client, sandbox: SandboxProcess
+) -> None:
+    # Given a Swedish name word with a letter the index folds (ä -> a), mistyped in its plain
+    # letters so that Centra finds nothing
+    everything = centra_products(sandbox)
+    written = {
+        token.lower()
+        for p in everything
+        for token in re.findall(r"[^\W_]+", p["name"])
+        if not token.isascii() and len(token) >= 8
+    }
+    query = None
+    for word in sorted(written):
+        # three of its plain letters replaced, as in the test above (Centra's typo tolerance
+        # is narrower than the suggestion's reach)
+        plain = [i for i, ch in enumerate(word) if ch.isascii() and i > 0]
+        chosen = {plain[0], plain[len(plain) // 2], plain[-1]}
+        mangled = "".join("q" if i in chosen else ch for i, ch in enumerate(word))
+        if len(chosen) == 3 and not centra_products(sandbox, mangled):
+            query = mangled
+            break
+    assert query is not None
+
+    # When the shopper searches for it
+    page = client.get("/se/sv/search", {"q": query}).content.decode()
+
+    # Then "did you mean" offers the word with its letters, not the index's folded form
+    found = re.search(r'<p class="did-you-mean">Menade du <a href="[^"]+">([^<]+)</a>', page)
+    assert found is not None
+    assert not unescape(found.group(1)).isascii(), found.group(1)
+    assert unescape(found.group(1)) in written
