@@ -389,13 +389,7 @@ class Snapshot:
         """The whole market's ordinals sorted by one field (ties in the default order): a
         page of a listing sorted so is the first products of this order in the listing's set,
         found without sorting the set (:func:`catalog.query.sorted_page`)."""
-        key = (
-            "order",
-            name,
-            pricelist if name == "priceAsNumber" else "",
-            self._sort_category(name, category),
-            desc,
-        )
+        key = self._sort_key("order", name, pricelist, category, desc)
         order = self._orders.get(key)
         if order is None:
             positions = self.sort_positions(name, pricelist, category, desc)
@@ -423,6 +417,14 @@ class Snapshot:
             out[f] = known + unknown
         return out
 
+    def _sort_key(
+        self, kind: str, name: str, pricelist: str, category: str | None, desc: bool
+    ) -> tuple[str, str, str, str | None, bool]:
+        """The cache key of a sort column or order: only a price sort depends on the
+        pricelist, only a category sort on the category."""
+        pricelist = pricelist if name == "priceAsNumber" else ""
+        return (kind, name, pricelist, self._sort_category(name, category), desc)
+
     def _sort_category(self, name: str, category: str | None) -> str | None:
         """The category a sort column is computed for. A category the market does not have
         places no product (every value missing); all such share one column, so made-up names
@@ -434,10 +436,8 @@ class Snapshot:
     def sort_ranks(self, name: str, pricelist: str, category: str | None, desc: bool) -> array[int]:
         """Per ordinal, a rank that sorts as the field does in that direction, missing values
         last in both directions (equal values share a rank)."""
-        category = self._sort_category(name, category)
-        if name != "priceAsNumber":
-            pricelist = ""
-        key = ("rank", name, pricelist, category, desc)
+        key = self._sort_key("rank", name, pricelist, category, desc)
+        _, _, pricelist, category, _ = key
         ranks = self._sort_cache.get(key)
         if ranks is None:
             if category is not None:
@@ -457,13 +457,7 @@ class Snapshot:
     ) -> array[int]:
         """Per ordinal, its position in the whole market sorted by one field (ties in the
         default order): a single int key, so sorting runs in C."""
-        key = (
-            "pos",
-            name,
-            pricelist if name == "priceAsNumber" else "",
-            self._sort_category(name, category),
-            desc,
-        )
+        key = self._sort_key("pos", name, pricelist, category, desc)
         positions = self._sort_cache.get(key)
         if positions is None:
             ranks = self.sort_ranks(name, pricelist, category, desc)

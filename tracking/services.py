@@ -42,6 +42,8 @@ def purchase_completed(
         return
     try:
         _track(request, answer)
+    # Deliberately broad: this runs inside the shopper's payment answer, and nothing tracking
+    # does (a broker down, an order shape we did not foresee) may fail or delay that answer.
     except Exception as e:
         PURCHASES.labels("error").inc()
         log.error("tracking: purchase not queued (%s)", type(e).__name__)
@@ -67,7 +69,9 @@ def _track(request: HttpRequest, answer: Mapping[str, Any]) -> None:
             retry=True,
             retry_policy=_QUEUE_RETRY,
         )
-    except Exception:
+    except BaseException:
+        # Whatever stopped the queueing, the order's claim goes with it (a later return of
+        # the same payment can queue it), and the error goes on to the caller above.
         dedupe.release_order(r, event["order"])
         raise
     PURCHASES.labels("queued").inc()

@@ -18,6 +18,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 from tracking import delivery
 from tracking.events import Purchase
@@ -74,7 +75,7 @@ def record_failure(*, sink: str, event: dict[str, Any], error: str, attempts: in
             error=error[:200],
             attempts=attempts,
         )
-    except Exception as e:  # the database is down too: the log line above is what remains
+    except DatabaseError as e:  # the database is down too: the log line above is what remains
         log.error("tracking: dead letter not stored (%s)", type(e).__name__)
 
 

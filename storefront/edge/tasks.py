@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
+import redis
 from celery import Task, shared_task
 from django.conf import settings
+from kombu.exceptions import KombuError
 
 from storefront.edge import keys as edge_keys
 from storefront.edge.purgers import PurgeFailed, Purger, configured
@@ -66,7 +68,7 @@ def send_purge(keys: list[str]) -> int:
         try:
             purge.apply_async(kwargs={"edge": purger.label, "keys": keys})
             sent += 1
-        except Exception:
+        except (KombuError, redis.RedisError, OSError):  # the broker cannot take it now
             log.exception("edge purge of %s keys at %s could not be sent", len(keys), purger.label)
     return sent
 

@@ -71,11 +71,21 @@ class Shots:
         page.screenshot(path=str(self.dir / f"{self.count:02d}-{name}.png"), full_page=True)
 
 
-def new_shopper(chromium: Any) -> Any:
-    """A fresh browser context (no cookies) from Sweden."""
+def shopper_context(chromium: Any, viewport: dict[str, int], country: str = "SE") -> Any:
+    """A fresh browser context (no cookies) in ``country`` (the geo header); narrower than
+    900 px it is a phone (touch, mobile viewport)."""
+    phone = viewport["width"] < 900
     return chromium.new_context(
-        viewport={"width": 1280, "height": 900}, extra_http_headers={"CF-IPCountry": "SE"}
+        viewport=viewport,
+        is_mobile=phone,
+        has_touch=phone,
+        extra_http_headers={"CF-IPCountry": country},
     )
+
+
+def new_shopper(chromium: Any) -> Any:
+    """A fresh browser context (no cookies) from Sweden, on a laptop."""
+    return shopper_context(chromium, {"width": 1280, "height": 900})
 
 
 def product_with_sizes(sandbox: SandboxProcess, sizes: int = 2, skip: int = 0) -> dict[str, Any]:

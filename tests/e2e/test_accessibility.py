@@ -19,21 +19,12 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from tests.checkout.fixtures import in_stock_items
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
+from tests.e2e.own_shop import shopper_context
 
 pytestmark = pytest.mark.browser
 
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 BLOCKING = {"serious", "critical"}
-
-
-def shopper(chromium: Any, viewport: dict[str, int], country: str = "SE") -> Any:
-    phone = viewport["width"] < 900
-    return chromium.new_context(
-        viewport=viewport,
-        is_mobile=phone,
-        has_touch=phone,
-        extra_http_headers={"CF-IPCountry": country},
-    )
 
 
 def blocking(results: dict[str, Any]) -> list[str]:
@@ -61,7 +52,7 @@ def check(page: Any, name: str, found: dict[str, list[str]]) -> None:
 def test_no_serious_or_critical_axe_violations_on_the_shoppers_pages(
     shop: Shop, sandbox: SandboxProcess, chromium: Any, size: str
 ) -> None:
-    context = shopper(chromium, SIZES[size])
+    context = shopper_context(chromium, SIZES[size])
     page = context.new_page()
     found: dict[str, list[str]] = {}
     try:
@@ -129,7 +120,7 @@ def test_no_serious_or_critical_axe_violations_on_the_shoppers_pages(
 def test_screen_readers_hear_the_bag_count_and_landmarks_in_the_pages_language(
     shop: Shop, chromium: Any, country: str, bag: str, names: set[str]
 ) -> None:
-    context = shopper(chromium, SIZES["desktop"], country)
+    context = shopper_context(chromium, SIZES["desktop"], country)
     page = context.new_page()
     try:
         page.goto(shop.url + "/")

@@ -17,7 +17,7 @@ import pytest
 from tests.checkout.fixtures import in_stock_items
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
-from tests.e2e.own_shop import Shots, bag_without_javascript, put_in_bag
+from tests.e2e.own_shop import Shots, bag_without_javascript, put_in_bag, shopper_context
 
 pytestmark = pytest.mark.browser
 
@@ -63,13 +63,7 @@ def test_the_empty_checkout_flags_every_field_at_once_with_a_focused_summary(
     """Screenshots: var/test-artifacts/screenshots/checkout-errors-<size>/."""
     shot = Shots(f"checkout-errors-{size}")
     viewport = SIZES[size]
-    phone = size == "phone"
-    context = chromium.new_context(
-        viewport=viewport,
-        is_mobile=phone,
-        has_touch=phone,
-        extra_http_headers={"CF-IPCountry": "SE"},
-    )
+    context = shopper_context(chromium, viewport)
     page = context.new_page()
     try:
         put_in_bag(page, shop.url, in_stock_items(sandbox, 1)[0])

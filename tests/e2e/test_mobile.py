@@ -18,7 +18,7 @@ import pytest
 from tests.checkout.fixtures import catalog
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import Shop
-from tests.e2e.own_shop import Shots, product_with_sizes
+from tests.e2e.own_shop import Shots, product_with_sizes, shopper_context
 
 pytestmark = pytest.mark.browser
 
@@ -27,16 +27,6 @@ DESKTOP = {"width": 1366, "height": 900}
 # The header's bound on a phone: a sixth of its 844 px screen (two rows and the menu: ~130 px),
 # which leaves the page at least 700 px of the first screen. It was ~245 px.
 HEADER_MAX = 140
-
-
-def shopper(chromium: Any, viewport: dict[str, int]) -> Any:
-    phone = viewport["width"] < 900
-    return chromium.new_context(
-        viewport=viewport,
-        is_mobile=phone,
-        has_touch=phone,
-        extra_http_headers={"CF-IPCountry": "SE"},
-    )
 
 
 def box(page: Any, selector: str) -> dict[str, float]:
@@ -56,7 +46,7 @@ def test_the_phone_header_is_compact_and_keeps_the_bag_on_the_logos_row(
 ) -> None:
     """Screenshots: var/test-artifacts/screenshots/mobile-layout/."""
     shot = Shots("mobile-layout")
-    context = shopper(chromium, PHONE)
+    context = shopper_context(chromium, PHONE)
     page = context.new_page()
     try:
         page.goto(shop.url + "/")
@@ -96,7 +86,7 @@ def test_add_to_bag_is_in_the_phones_first_screen(
         ("phone-most-sizes", PHONE, tallest),
         ("desktop", DESKTOP, first),
     ):
-        context = shopper(chromium, viewport)
+        context = shopper_context(chromium, viewport)
         page = context.new_page()
         try:
             page.goto(f"{shop.url}/{product['uri']}")

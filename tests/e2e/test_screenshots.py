@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.own_shop import OwnShop, fill_checkout, serve_own_shop
+from tests.e2e.own_shop import OwnShop, fill_checkout, serve_own_shop, shopper_context
 
 pytestmark = pytest.mark.browser
 
@@ -61,14 +61,8 @@ def loaded(response: Any, status: int = 200) -> None:
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_a_shoppers_journey_in_screenshots(own_shop: OwnShop, chromium: Any, size: str) -> None:
     viewport = SIZES[size]
-    phone = size == "phone"
     journey = Journey(viewport)
-    context = chromium.new_context(
-        viewport=viewport,
-        is_mobile=phone,
-        has_touch=phone,
-        extra_http_headers={"CF-IPCountry": "SE"},
-    )
+    context = shopper_context(chromium, viewport)
     page = context.new_page()
     try:
         # Home
