@@ -51,7 +51,7 @@ from shop.context import (
     store_choice,
     visitor_locale,
 )
-from shop.locale_urls import Locale, split
+from shop.locale_urls import split
 from shop.paths import Listing
 from shop.viewmodels import Page
 from storefront.api import ApiError
@@ -192,17 +192,11 @@ def to_visitor_locale(request: HttpRequest, path: str) -> HttpResponseBase:
     decision = paths.path_decision(path) if path != "/" else paths.PathDecision("lookup", "")
     locale = visitor_locale(request)
     if decision.action == "not_found":
-        ctx = page_context(request, _known(locale))
+        ctx = page_context(request, locale)
         return _private(respond(request, ctx, catalog_pages.not_found_page(ctx)))
     uri = decision.uri[1:] if decision.action == "redirect" else decision.uri
     target = locale.prefix + (paths.uri_path(uri) if uri else "")
     return _private(HttpResponseRedirect(target + _query(request)))
-
-
-def _known(locale: Locale) -> Locale | None:
-    """``locale`` if the shop has it (a cookie can name a country no longer shipped to)."""
-    shop, _ = shop_meta_get()
-    return shop_locale(shop, locale.country, locale.language)
 
 
 def _locale_page(

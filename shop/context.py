@@ -198,9 +198,25 @@ def visitor_locale(request: HttpRequest) -> Locale:
     else their geo country's defaults; ``?lang=`` (the old URLs' form) picks the language."""
     shop, _ = shop_meta_get()
     visitor = resolve_context(request, shop=shop, params={}, trusted=False, follow_session=False)
-    language = request.GET.get(LANG_PARAM) or ""
-    locale = shop_locale(shop, visitor.country, language) if language else None
-    return locale or Locale(visitor.country, visitor.language)
+    return best_locale(shop, visitor.country, [request.GET.get(LANG_PARAM) or "", visitor.language])
+
+
+def best_locale(shop: ShopMeta, country: str, languages: list[str]) -> Locale:
+    """The shop's locale for ``country`` in the first of ``languages`` it has. A country it
+    does not ship to (a market's country without shipping, a cookie from before a change)
+    gets the shop's first country in its own language: a redirect must always land on a
+    prefix the shop serves, or it would send the visitor round in a loop."""
+    for language in languages:
+        found = shop_locale(shop, country, language) if language else None
+        if found is not None:
+            return found
+    options = _country_options(shop)
+    if not options:
+        raise ApiError(503, {"country": "the shop ships to no country"})
+    first = options[0].code
+    defaults = shop.country_defaults(first)
+    own = defaults.language if defaults is not None else ""
+    return shop_locale(shop, first, own) or Locale(first, shop.language_codes[0])
 
 
 def _cart_count(request: HttpRequest) -> int:

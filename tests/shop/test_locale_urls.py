@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from catalog.shop_meta import ShopMeta
 from catalog.shop_reads import shop_meta_get
 from shop import locale_urls
-from shop.context import market_locales
+from shop.context import best_locale, market_locales
 from tests.catalog.cache_fixtures import BuiltCache
 from tests.conftest import SandboxProcess
 from tests.shop.page_helpers import DE, OWN, SE, html, links, sandbox_products
@@ -231,3 +232,22 @@ def test_a_language_other_than_the_countrys_own_is_kept_as_a_choice(client: Clie
     )
     assert response.cookies["country"].value == "DE"
     assert response.cookies["language"].value == "en"
+
+
+def test_a_country_the_shop_does_not_ship_to_still_lands_on_a_served_prefix() -> None:
+    # Given a shop whose NO has a market but no shipping (a cookie or geo header can name it)
+    shop = ShopMeta(
+        countries=[
+            {"country": "SE", "market": "1", "pricelist": "1", "language": "sv"},
+            {"country": "NO", "market": "1", "pricelist": "1", "language": "sv", "shipTo": False},
+        ],
+        languages=[{"language": "sv"}, {"language": "en"}],
+        markets=[{"market": "1"}],
+        pricelists=[{"pricelist": "1", "currency": "SEK"}],
+    )
+
+    # Then its visitors are sent to a prefix the shop serves (never round in a loop), and a
+    # served country keeps the language asked for, else its own
+    assert best_locale(shop, "NO", ["en", "sv"]) == locale_urls.Locale("SE", "sv")
+    assert best_locale(shop, "SE", ["en", "sv"]) == locale_urls.Locale("SE", "en")
+    assert best_locale(shop, "SE", ["xx", "sv"]) == locale_urls.Locale("SE", "sv")
