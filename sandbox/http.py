@@ -264,6 +264,9 @@ class Handler_(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: SandboxServer
     server_version = "CentraSandbox/1.0"
+    # The request being answered, for its log entry (see _record); set per request.
+    _recorded = True
+    _logging: tuple[str, Route | None, dict[str, str]] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces the access log
@@ -290,6 +293,8 @@ class Handler_(BaseHTTPRequestHandler):
         status = 500
         matched: Route | None = None
         params: dict[str, str] = {}
+        self._recorded = False
+        self._logging = (raw_path, None, {})
         try:
             length = int(self.headers.get("Content-Length") or 0)
             if length < 0 or length > MAX_BODY:
@@ -299,6 +304,7 @@ class Handler_(BaseHTTPRequestHandler):
                 matched, params, known = match_route(self.command, raw_path)
             except UnicodeDecodeError:
                 raise HttpError(400, {"path": "not valid UTF-8 after decoding"}) from None
+            self._logging = (raw_path, matched, params)
             if matched is None:
                 if known:
                     raise HttpError(405, {"method": "not allowed"})
@@ -366,20 +372,30 @@ class Handler_(BaseHTTPRequestHandler):
             )
             raise
         finally:
-            logged = {k: v for k, v in self.headers.items()}
-            if "Authorization" in logged:
-                logged["Authorization"] = "Bearer ***"
-            shop.request_log.add(
-                LoggedRequest(
-                    method=self.command,
-                    path=raw_path,
-                    route=matched.pattern if matched else None,
-                    params=params,
-                    status=status,
-                    headers=logged,
-                    at=time.time(),
-                )
+            self._record(status)  # a client gone before its answer (499) is logged here
+
+    def _record(self, status: int) -> None:
+        """This request in the shop's log, once, before its answer leaves: a client holding
+        the answer finds the request logged, and a log cleared after that answer never gets
+        the entry late (it was written after the answer before, so it could)."""
+        if self._recorded or self._logging is None:
+            return
+        self._recorded = True
+        raw_path, matched, params = self._logging
+        logged = {k: v for k, v in self.headers.items()}
+        if "Authorization" in logged:
+            logged["Authorization"] = "Bearer ***"
+        self.server.shop.request_log.add(
+            LoggedRequest(
+                method=self.command,
+                path=raw_path,
+                route=matched.pattern if matched else None,
+                params=params,
+                status=status,
+                headers=logged,
+                at=time.time(),
             )
+        )
 
     def _check_secret(self, matched: Route) -> bool:
         """True for a valid server-side call; a wrong secret is a 401, a missing one client-side."""
@@ -429,6 +445,7 @@ class Handler_(BaseHTTPRequestHandler):
         return body
 
     def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+        self._record(status)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
