@@ -344,6 +344,30 @@ def timed(call: Any, times: int) -> list[float]:
     return out
 
 
+def _edited(rec: Any, i: int) -> Any:
+    """``rec`` as a webhook's edit leaves it: a new price in the first pricelist, the first
+    item's stock flipped, modifiedAt now; every other edit a new word in its texts."""
+    import dataclasses
+
+    prices = list(rec.prices)
+    packed = prices[0]
+    if isinstance(packed, list) and packed:
+        prices[0] = [round(float(packed[0]) * 1.1 + i, 2), *packed[1:]]
+    items = [
+        (name, not stock) if n == 0 else (name, stock) for n, (name, stock) in enumerate(rec.items)
+    ]
+    words = rec.search_words
+    if i % 2:
+        words = {lang: f"{text} edited{i}" for lang, text in words.items()}
+    return dataclasses.replace(
+        rec,
+        prices=prices,
+        items=items,
+        modified_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        search_words=words,
+    )
+
+
 def child_reads(quick: bool) -> dict[str, Any]:
     django_setup()
     from django.test import RequestFactory
@@ -410,25 +434,24 @@ def child_reads(quick: bool) -> dict[str, Any]:
     gc.collect()
     warmed = rss_mb()
 
-    # One product changed: the worker's write, then the reading process's refresh.
+    # One product changed as a webhook changes it (a new price, its stock, modifiedAt; every
+    # other time a new word in its texts too): the worker's write, then the reading
+    # process's refresh (catalog.index_patch applies it to the index).
     market = context.market
     webhook = []
-    # A change costs seconds at 100,000 products today (the process indexes the records
-    # again): a few suffice there.
-    first = snapshots.cached(r, market)
-    repeats = 5 if quick or first is None or first.size < 50_000 else 3
-    for i in range(repeats):
+    for i in range(20):
         snap = snapshots.cached(r, market)
         assert snap is not None
-        pid = ids[i % len(ids)]
+        pid = ids[(i * 7919) % len(ids)]
         rec = store.read_recs(r=r, market=market, generation=snap.generation, product_ids=[pid])
         doc = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=[pid])
+        changed = _edited(rec[pid], i)
         started = time.perf_counter()
         store_writes.upsert_products(
             r=r,
             market=market,
             generation=snap.generation,
-            docs=[ProductDoc(id=pid, doc=doc[pid], rec=rec[pid])],
+            docs=[ProductDoc(id=pid, doc=doc[pid], rec=changed)],
         )
         wrote = time.perf_counter()
         fresh = snapshots.refresh(r, market, snap)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from catalog.query import snapshot_cache
 from catalog.snapshot import FACET_FIELDS, Snapshot
 from storefront.jsonio import JsonDict
 
@@ -22,41 +23,78 @@ def facets_json(
     value only the counts change from request to request; the rest of its text is rendered
     once per snapshot and language. ``counted``: per field, the set ``count`` counts over
     when not ``filtered`` (the shop's ``own_variants`` listings)."""
-    cache = snap.facet_templates
     without = without or {}
     counted = counted or {}
-    fields: list[str] = []
-    for f in FACET_FIELDS:
-        own = snap.own_bits[f]
-        base = without.get(f, filtered)
-        counting = counted.get(f, filtered)
-        values: list[str] = []
-        for v in snap.facet_order[f]:
-            key = (language, f, v)
-            template = cache.get(key)
-            if template is None:
-                template = _facet_template(snap, f, v, language)
-                cache[key] = template
-            bits = own[v]
-            count = str((counting & bits).bit_count())
-            # Without a filter of its own the field's two counts are over the same set: one
-            # AND of sets as large as the catalog instead of two.
-            filter_count = (
-                count
-                if base is counting or "\x00filterCount" not in template
-                else str((base & bits).bit_count())
-            )
-            parts: list[str] = []
-            for part in template:
-                if part == "\x00count":
-                    parts.append(count)
-                elif part == "\x00filterCount":
-                    parts.append(filter_count)
-                else:
-                    parts.append(part)
-            values.append("".join(parts))
-        fields.append('{"field":' + json.dumps(f) + ',"values":[' + ",".join(values) + "]}")
+    fields = [
+        _field_json(snap, f, language, counted.get(f, filtered), without.get(f, filtered))
+        for f in FACET_FIELDS
+    ]
     return "[" + ",".join(fields) + "]"
+
+
+# Rendered fields kept per snapshot (a few KB each).
+FIELDS_KEPT = 256
+
+
+def _field_json(snap: Snapshot, f: str, language: str, counting: int, base: int) -> str:
+    """One field of the ``filter`` array, its values counted over ``counting`` (``count``)
+    and ``base`` (``filterCount``). Kept per snapshot by the identity of the two sets: the
+    listings asked again get the same set objects (:func:`catalog.query.selection`), and a
+    set that is not the same object is counted again, so a kept text is never another
+    set's. The kept entry holds the sets, so their identities cannot be reused meanwhile."""
+    cache: dict[tuple[str, str, int, int], tuple[int, int, str]] = snapshot_cache(
+        snap, "facet_fields"
+    )
+    key = (language, f, id(counting), id(base))
+    found = cache.get(key)
+    if found is not None and found[0] is counting and found[1] is base:
+        return found[2]
+    text = _render_field(snap, f, language, counting, base)
+    if len(cache) >= FIELDS_KEPT:
+        cache.pop(next(iter(cache)), None)
+    cache[key] = (counting, base, text)
+    return text
+
+
+def _counts(snap: Snapshot, f: str, bits: int) -> list[int]:
+    """The products of ``bits`` having each value of ``f``, in the field's order: over the
+    whole market the values' totals, else one AND and count per value."""
+    order = snap.facet_order[f]
+    if bits is snap.all_bits:
+        total = snap.total[f]
+        return [total[v] for v in order]
+    own = snap.own_bits[f]
+    return [(bits & own[v]).bit_count() for v in order]
+
+
+def _render_field(snap: Snapshot, f: str, language: str, counting: int, base: int) -> str:
+    cache = snap.facet_templates
+    counts = _counts(snap, f, counting)
+    # Without a filter of its own the field's two counts are over the same set.
+    filter_counts = counts if base is counting else None
+    values: list[str] = []
+    for n, v in enumerate(snap.facet_order[f]):
+        key = (language, f, v)
+        template = cache.get(key)
+        if template is None:
+            template = _facet_template(snap, f, v, language)
+            cache[key] = template
+        count = str(counts[n])
+        filter_count = count
+        if "\x00filterCount" in template and filter_counts is not counts:
+            if filter_counts is None:
+                filter_counts = _counts(snap, f, base)
+            filter_count = str(filter_counts[n])
+        parts: list[str] = []
+        for part in template:
+            if part == "\x00count":
+                parts.append(count)
+            elif part == "\x00filterCount":
+                parts.append(filter_count)
+            else:
+                parts.append(part)
+        values.append("".join(parts))
+    return '{"field":' + json.dumps(f) + ',"values":[' + ",".join(values) + "]}"
 
 
 def _facet_template(snap: Snapshot, f: str, v: str, language: str) -> list[str]:

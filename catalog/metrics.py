@@ -44,3 +44,12 @@ REBUILDS_REFUSED = Counter(
     "generation's products would be lost)",
     ["market", "reason"],
 )
+INDEX_UPDATES = Histogram(
+    "storefront_catalog_index_update_seconds",
+    "Time a web process took to bring its in-process index of a market up to a new version of "
+    "the live generation, by how: patched (a few changed products applied, "
+    "catalog.index_patch), indexed (the records indexed again: products added before others, "
+    "a style changed, many products at once, a patch that failed)",
+    ["how"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

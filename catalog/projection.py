@@ -59,7 +59,7 @@ def price_text(snap: Snapshot, o: int, pricelist: str) -> str:
         else:
             fields = price_fields(snap, o, pricelist)
             text = ",".join(_dumps(k) + ":" + _dumps(v) for k, v in fields.items())
-        snap.text_cache[key] = text
+        snap.remember_fragment(key, text)
     return text
 
 
@@ -68,7 +68,7 @@ def media_text(snap: Snapshot, o: int) -> str:
     text = snap.text_cache.get(key)
     if text is None:
         text = _dumps(snap.rec_at[o].media)
-        snap.text_cache[key] = text
+        snap.remember_fragment(key, text)
     return text
 
 

@@ -39,9 +39,11 @@ The request body is read by :mod:`catalog.query_body`, the index is
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
+from typing import Any
 
 from catalog.bitsets import bits_from, flags_of, ordinals_of
 from catalog.prices import ALL_PRICELISTS
@@ -76,6 +78,89 @@ class Result:
 def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> Result:
     if pricelist == ALL_PRICELISTS and any(f == "priceAsNumber" for f, _ in query.sort_order):
         raise bad_request("sortOrder", "priceAsNumber needs a single pricelist, not all")
+    chosen = selection(snap, query, pricelist=pricelist, language=language)
+    shown = chosen.shown
+    start = query.skip_first
+    end = None if query.limit is None else start + query.limit
+    if query.relevance and query.search is not None and not query.sort_order:
+        ordered = _by_relevance(snap, shown, query, pricelist=pricelist, language=language)
+    elif query.sold_out_last:
+        ordered = _sold_out_last(snap, shown, query, pricelist=pricelist, first=end)
+    else:
+        count = chosen.count
+        page = sorted_page(snap, shown, count, query, pricelist=pricelist, start=start, end=end)
+        if page is not None:
+            return _result(chosen, page)
+        ordered = sort_ordinals(snap, chosen.ordinals(), query, pricelist=pricelist, first=end)
+    return _result(chosen, ordered[start:end])
+
+
+# A selection of at most this many products keeps its ordinals (4 bytes each): a small set is
+# sorted rather than found by walking a sorted order (sorted_page), and listing its members
+# costs a pass over the market's bits.
+ORDINALS_KEPT_UP_TO = 4096
+
+
+@dataclass
+class Selection:
+    """What a query's criteria select, whatever its order and page: the listing's set
+    (``shown``, ``count`` of it) and the sets its facets count over (:class:`Result`). Kept
+    per snapshot by the criteria (:func:`selection`): the same listings are asked again and
+    again (a category's pages, its sort orders), and the same set objects let
+    :mod:`catalog.facets` keep the counts made over them. Never changed once made but for
+    :meth:`ordinals` kept."""
+
+    shown: int
+    count: int
+    without: dict[str, int]
+    counted: dict[str, int]
+    _ordinals: array[int] | None = field(default=None, compare=False, repr=False)
+
+    def ordinals(self) -> list[int]:
+        """The set's ordinals ascending, a new list (callers may sort it)."""
+        kept = self._ordinals
+        if kept is not None:
+            return kept.tolist()
+        ordinals = ordinals_of(self.shown)
+        if self.count <= ORDINALS_KEPT_UP_TO:
+            self._ordinals = array("I", ordinals)
+        return ordinals
+
+
+# Selections kept per snapshot: each holds a few sets of the market's size (12.5 KB each at
+# 100,000 products).
+SELECTIONS_KEPT = 32
+
+
+def selection(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> Selection:
+    """The query's :class:`Selection`, made once per snapshot and criteria."""
+    key = _criteria(query, pricelist, language)
+    cache: dict[tuple[Any, ...], Selection] = snapshot_cache(snap, "selections")
+    found = cache.get(key)
+    if found is None:
+        found = _select(snap, query, pricelist=pricelist, language=language)
+        if len(cache) >= SELECTIONS_KEPT:
+            cache.pop(next(iter(cache)), None)
+        cache[key] = found
+    return found
+
+
+def _criteria(query: Query, pricelist: str, language: str) -> tuple[Any, ...]:
+    """Everything of a query a :class:`Selection` depends on (not its order or page)."""
+
+    def frozen(values: list[str] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(values)
+
+    uri = None if query.uri is None else (query.uri.uri, tuple(query.uri.for_))
+    return (
+        pricelist, language, frozen(query.categories), frozen(query.collections),
+        frozen(query.brands), frozen(query.products), frozen(query.silk_product), query.search,
+        frozen(query.swatch_desc), frozen(query.items_name), query.only_available, uri,
+        query.own_variants, query.relevance,
+    )  # fmt: skip
+
+
+def _select(snap: Snapshot, query: Query, *, pricelist: str, language: str) -> Selection:
     base, fields = filter_parts(snap, query, pricelist=pricelist, language=language)
     filtered = base
     for bits in fields.values():
@@ -87,33 +172,7 @@ def run_query(snap: Snapshot, query: Query, *, pricelist: str, language: str) ->
             if other != name:
                 others &= bits
         without[name] = others
-    start = query.skip_first
-    end = None if query.limit is None else start + query.limit
     shown = _own_matches(snap, query, filtered, language) if query.own_variants else filtered
-    if query.relevance and query.search is not None and not query.sort_order:
-        ordered = _by_relevance(snap, shown, query, pricelist=pricelist, language=language)
-    elif query.sold_out_last:
-        ordered = _sold_out_last(snap, shown, query, pricelist=pricelist, first=end)
-    else:
-        count = shown.bit_count()
-        page = sorted_page(snap, shown, count, query, pricelist=pricelist, start=start, end=end)
-        if page is not None:
-            return _result(snap, query, filtered, shown, page, count, without, language)
-        ordered = sort_ordinals(snap, ordinals_of(shown), query, pricelist=pricelist, first=end)
-    page = ordered[start:end]
-    return _result(snap, query, filtered, shown, page, shown.bit_count(), without, language)
-
-
-def _result(
-    snap: Snapshot,
-    query: Query,
-    filtered: int,
-    shown: int,
-    page: list[int],
-    count: int,
-    without: dict[str, int],
-    language: str,
-) -> Result:
     # A colour or size's values count over the listing without its own narrowing: "Black 8"
     # is the listing's 8 and the other colours keep their counts; other fields count the cards.
     narrowed = ("swatch_desc", "items_name") if query.own_variants else ()
@@ -124,7 +183,24 @@ def _result(
         for attr in narrowed
         if getattr(query, attr) is not None
     }
-    return Result(page=page, count=count, filtered=shown, without=without, counted=counted)
+    return Selection(shown=shown, count=shown.bit_count(), without=without, counted=counted)
+
+
+def _result(chosen: Selection, page: list[int]) -> Result:
+    return Result(
+        page=page,
+        count=chosen.count,
+        filtered=chosen.shown,
+        without=chosen.without,
+        counted=chosen.counted,
+    )
+
+
+def snapshot_cache(snap: Snapshot, name: str) -> dict[Any, Any]:
+    """A cache of this module's (or :mod:`catalog.facets`') on ``snap``: its entries are
+    derived from the snapshot, which never changes, so they never go stale; a patched
+    version (:mod:`catalog.index_patch`) starts with none."""
+    return snap.query_caches.setdefault(name, {})
 
 
 # A scan of a sorted order runs in C at about a tenth of the cost per product of sorting the
@@ -165,7 +241,7 @@ def sorted_page(
         name, direction = query.sort_order[0]
         category = query.categories[0] if query.categories else None
         order = snap.sort_order(name, pricelist, category, direction == "desc")
-    flags = flags_of(bits, size)
+    flags = _flags(snap, bits)
     if not from_back:
         return list(islice(compress(order, map(flags.__getitem__, order)), start, stop))
     back = reversed(order)
@@ -174,6 +250,25 @@ def sorted_page(
     )
     tail.reverse()
     return tail
+
+
+# Sets as one byte per product kept per snapshot (100 KB each at 100,000 products).
+FLAGS_KEPT = 8
+
+
+def _flags(snap: Snapshot, bits: int) -> bytes:
+    """:func:`catalog.bitsets.flags_of` the set, kept by its identity for the listings asked
+    again (:func:`selection` gives them the same set object; the entry holds the set, so its
+    identity cannot be another's meanwhile): building it costs a pass over the market."""
+    cache: dict[int, tuple[int, bytes]] = snapshot_cache(snap, "flags")
+    found = cache.get(id(bits))
+    if found is not None and found[0] is bits:
+        return found[1]
+    flags = flags_of(bits, snap.size)
+    if len(cache) >= FLAGS_KEPT:
+        cache.pop(next(iter(cache)), None)
+    cache[id(bits)] = (bits, flags)
+    return flags
 
 
 def _own_matches(snap: Snapshot, query: Query, bits: int, language: str, skip: str = "") -> int:

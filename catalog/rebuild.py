@@ -16,9 +16,13 @@ check off) lets an intended shrink through.
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import itertools
 import logging
 import math
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +33,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from catalog import centra_state, fetch, index_blob, store, store_writes
+from catalog import centra_state, fetch, index_blob, search, store, store_writes
 from catalog.documents import ProductDoc, merge_product, report_problems, standard_relations
 from catalog.metrics import REBUILD_PAGES, REBUILD_SECONDS, REBUILDS_REFUSED
 from catalog.shop_meta import ShopMeta
@@ -228,7 +232,7 @@ class _Build:
         self.limit = max(1, int(settings.CATALOG_PAGE_SIZE))
         self.payloads: dict[str, dict[str, JsonDict]] = {}  # product id -> language -> payload
         self.relations: dict[str, list[str]] = {}
-        self.seen: dict[str, set[str]] = {lang: set() for lang in self.languages}
+        self.seen: dict[str, SeenIds] = {lang: SeenIds() for lang in self.languages}
         self.expected: int | None = None
         self.merged = 0
         self.placed: set[str] = set()  # the categories products are in
@@ -249,9 +253,13 @@ class _Build:
                 progress(pages_done, max(pages_total, pages_done))
         self._write_batch()
         for language in self.languages:
-            if len(self.seen[language]) != self.expected:
+            seen = self.seen[language]
+            twice = seen.repeated()
+            if twice is not None:
+                raise CatalogMismatch(f"market {self.market} {language}: {twice} twice")
+            if len(seen) != self.expected:
                 raise CatalogMismatch(
-                    f"market {self.market} {language}: {len(self.seen[language])} products, "
+                    f"market {self.market} {language}: {len(seen)} products, "
                     f"Centra says {self.expected}"
                 )
         if self.payloads:
@@ -279,11 +287,13 @@ class _Build:
 
     def _take_product(self, language: str, product: JsonDict) -> None:
         pid = str(product.get("product"))
-        if pid in self.seen[language]:
-            raise CatalogMismatch(f"market {self.market} {language}: {pid} twice")
         self.seen[language].add(pid)
         if language == self.languages[0]:
             self.relations[pid] = standard_relations(product)
+            if product.get("relatedProducts"):
+                # The full related products (most of the first language's page) are read for
+                # their relations only; the document keeps just the key's place (a slot).
+                product["relatedProducts"] = []
             if not self.meta.keys:
                 self.meta.keys = list(product)
         have = self.payloads.setdefault(pid, {})
@@ -352,10 +362,56 @@ class _Build:
             stored = int(r.hlen(store.gen_key(market, generation, "recs")))  # type: ignore[arg-type]
             if stored != self.merged:
                 raise CatalogMismatch(f"market {market}: stored {stored} of {self.merged}")
+        release_free_memory()
         _write_index(r, market, generation)
+        release_free_memory()
         store_writes.publish_generation(
             r=r, market=market, generation=generation, grace_seconds=settings.CATALOG_GRACE_SECONDS
         )
+
+
+class SeenIds:
+    """The product ids one language's pages named, to check at the end that each came once
+    and all came. Numeric ids (Centra's) are kept as 8-byte ints in an array, not as a set of
+    strings (about 90 bytes an id, for the whole rebuild): a repeat is found when the build is
+    checked, not when it arrives, which changes nothing but how soon a broken build stops."""
+
+    def __init__(self) -> None:
+        self.numbers = array("q")
+        self.others: list[str] = []
+
+    def add(self, pid: str) -> None:
+        if pid.isascii() and pid.isdigit() and len(pid) <= 18 and (pid == "0" or pid[0] != "0"):
+            self.numbers.append(int(pid))
+        else:
+            self.others.append(pid)
+
+    def __len__(self) -> int:
+        return len(self.numbers) + len(self.others)
+
+    def repeated(self) -> str | None:
+        """An id that came more than once, or None."""
+        for ids in (sorted(self.numbers), sorted(self.others)):
+            for before, after in itertools.pairwise(ids):
+                if before == after:
+                    return str(after)
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand what a phase of the rebuild freed back to the operating system: the pages were
+    parsed in a fetch thread, whose malloc arena keeps freed memory mapped (glibc trims it
+    only now and then), and the index would be built beside it; after the index, the worker
+    would keep its peak for good. The words cache is emptied too: its entries, made all
+    through the fetch, are scattered over memory the index build could reuse. Without glibc
+    (``malloc_trim`` is glibc's) only the collection is done."""
+    search._chunk_words.cache_clear()  # a cache: refilled as texts come
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _write_index(r: redis.Redis, market: str, generation: int) -> None:
@@ -447,6 +503,7 @@ def _pages(
     ]
     total = len(jobs)
     yield languages[0], first, total
+    del first  # else this generator keeps the first page for the whole build
     pending = deque(jobs[1:])
     with ThreadPoolExecutor(max_workers=FETCH_AHEAD, thread_name_prefix="catalog-fetch") as pool:
         inflight: deque[tuple[str, Future[JsonDict]]] = deque()

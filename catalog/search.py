@@ -18,6 +18,13 @@ look-ups (a 400-letter word used to cost 10 million, growing with the cube of it
 That loses no match: two words within distance d have prefixes of that length that are also
 within d deletions of a common string (see :func:`candidates_of`). The candidates are then
 checked with a banded distance computation, linear in the word's length.
+
+The deletion index holds the words of the language only, not codes: a word with more digits
+than :data:`MAX_EDITS` (a sku or style number, one per product: most of a large catalog's
+vocabulary) is within reach of a query word only if that one has a digit too, since every edit
+changes the count of digits by at most one. Such query words (rare: a shopper typing a code)
+walk the generation's sorted vocabulary as a trie instead (:func:`words_within`), which costs
+no memory. So the index grows with the language, not with the catalog.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ def normalize(text: str) -> str:
     return stripped.translate(_EXTRA_FOLDS).casefold()
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=8192)
 def _chunk_words(chunk: str) -> tuple[str, ...]:
     if chunk.isascii():
         return tuple(WORD.findall(chunk.lower()))  # NFKD and the folds change no ASCII
@@ -132,6 +139,83 @@ def deletions(word: str, depth: int) -> set[str]:
     return out
 
 
+# A word with more digits than any query word without one can be edited away (MAX_EDITS).
+_CODE = re.compile(rf"(?:\D*\d){{{MAX_EDITS + 1}}}")
+_DIGIT = re.compile(r"\d")
+
+
+def is_code(word: str) -> bool:
+    """More digits than :data:`MAX_EDITS`: reachable only from a query word with a digit."""
+    return _CODE.match(word) is not None
+
+
+def has_digit(word: str) -> bool:
+    return _DIGIT.search(word) is not None
+
+
+def words_within(words: Sequence[str], query_word: str, limit: int) -> list[int]:
+    """Positions in ``words`` (sorted) of the words within optimal string alignment distance
+    ``limit`` of ``query_word``: a depth-first walk of the trie the sorted list is (a
+    prefix's words are a range, found by bisection), one band of the distance table per
+    prefix, a prefix left as soon as its band's best exceeds the limit (no longer word of it
+    can come back: the best of a row never decreases). No index: the cost grows with the
+    prefixes near the query word and the limit, not with the vocabulary or the word."""
+    n = len(query_word)
+    over = limit + 1
+    # A band holds D[i][i - limit + t] for t in 0..2*limit (i: the prefix's length).
+    first = [t - limit if t >= limit and t - limit <= n else over for t in range(2 * limit + 1)]
+    found: list[int] = []
+    # (prefix, its range [lo, hi) in words, the band of its parent, its band)
+    stack: list[tuple[str, int, int, list[int], list[int]]] = [("", 0, len(words), [], first)]
+    while stack:
+        prefix, lo, hi, parent, band = stack.pop()
+        k = len(prefix)
+        if lo < hi and len(words[lo]) == k:  # the prefix is a word itself (sorted first)
+            t = n - k + limit
+            if 0 <= t <= 2 * limit and band[t] <= limit:
+                found.append(lo)
+            lo += 1
+        i = lo
+        while i < hi:
+            c = words[i][k]
+            j = bisect_left(words, prefix + chr(ord(c) + 1), i, hi)
+            child = _next_band(query_word, prefix, c, parent, band, limit)
+            if min(child) <= limit:
+                stack.append((prefix + c, i, j, band, child))
+            i = j
+    return found
+
+
+def _next_band(
+    query_word: str, prefix: str, c: str, parent: list[int], band: list[int], limit: int
+) -> list[int]:
+    """The band of the distance table for ``prefix + c`` against ``query_word``'s prefixes,
+    from the bands of ``prefix`` and of its parent (see :func:`words_within`)."""
+    n = len(query_word)
+    over = limit + 1
+    width = 2 * limit + 1
+    i = len(prefix) + 1
+    last = prefix[-1] if prefix else ""
+    cur = [over] * width
+    for t in range(width):
+        j = i - limit + t
+        if j < 0 or j > n:
+            continue
+        if j == 0:
+            cur[t] = i if i <= limit else over
+            continue
+        q = query_word[j - 1]
+        v = band[t] + (q != c)  # D[i-1][j-1]
+        if t + 1 < width:
+            v = min(v, band[t + 1] + 1)  # D[i-1][j]
+        if t > 0:
+            v = min(v, cur[t - 1] + 1)  # D[i][j-1]
+        if j > 1 and last and c == query_word[j - 2] and last == q:
+            v = min(v, parent[t] + 1)  # D[i-2][j-2]: a transposition
+        cur[t] = min(v, over)
+    return cur
+
+
 def candidates_of(word: str, depth: int, letters: int = INDEXED_LETTERS) -> set[str]:
     """The keys a word is indexed (and looked up) by: its first ``letters`` letters with up
     to ``depth`` of them removed.
@@ -146,7 +230,8 @@ def candidates_of(word: str, depth: int, letters: int = INDEXED_LETTERS) -> set[
 
 
 class DeletionIndex:
-    """The deletion keys of every known word (:func:`candidates_of`) -> the words.
+    """The deletion keys of every known word (:func:`candidates_of`) -> the words; codes
+    (:func:`is_code`) are left out: they are found by :func:`words_within`.
 
     One per process, shared by every market and generation (their vocabularies overlap almost
     entirely) and only ever grown, so a new generation costs only its new words. Words a
@@ -161,7 +246,8 @@ class DeletionIndex:
         self._lock = threading.Lock()
 
     def add(self, words: Iterable[str]) -> None:
-        new = [w for w in words if w not in self._known]
+        known = self._known
+        new = [w for w in words if w not in known and not is_code(w)]
         if not new:
             return
         with self._lock:
@@ -203,9 +289,34 @@ class Vocabulary:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words: list[str] = sorted(set(words))
-        self.position = {w: n for n, w in enumerate(self.words)}
+        self._position: dict[str, int] | None = None
         self._indexed = False
         self._cache: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def position(self) -> dict[str, int]:
+        """Word -> its index in ``words``: made when a typo is first looked up (a search
+        without typos, and a vocabulary patched between two, never needs it)."""
+        position = self._position
+        if position is None:
+            position = self._position = {w: n for n, w in enumerate(self.words)}
+        return position
+
+    def changed(self, came: Iterable[str], gone: Iterable[str]) -> Vocabulary:
+        """A vocabulary with the words ``came`` and without ``gone``, from this one's sorted
+        words (a copy and a few insertions in C, not a sort: :mod:`catalog.index_patch`)."""
+        words = self.words.copy()
+        for word in gone:
+            i = bisect_left(words, word)
+            if i < len(words) and words[i] == word:
+                del words[i]
+        for word in came:
+            i = bisect_left(words, word)
+            if i == len(words) or words[i] != word:
+                words.insert(i, word)
+        out = Vocabulary(())
+        out.words = words
+        return out
 
     def matching(self, query_word: str) -> tuple[int, ...]:
         """Indexes (in ``words``) of the words ``query_word`` matches."""
@@ -219,7 +330,9 @@ class Vocabulary:
             hits.add(i)
             i += 1
         limit = allowed_edits(query_word)
-        if limit:
+        if limit and has_digit(query_word):
+            hits.update(words_within(words, query_word, limit))  # codes are not indexed
+        elif limit:
             if not self._indexed:
                 _deletion_index.add(words)
                 self._indexed = True
@@ -375,16 +488,22 @@ def nearest_word(query_word: str, postings: Mapping[str, Sequence[int]]) -> str 
     "turned into" any two letters); of equally near words the one most products have, then
     the first alphabetically. None: nothing near.
 
-    Up to :data:`MAX_EDITS` edits the deletion index finds every candidate; a word three edits
-    away is looked for only among the words with the same first letter (shoppers seldom mistype
-    that one, and it keeps the pass over the vocabulary to a small part of it)."""
+    Up to :data:`MAX_EDITS` edits the deletion index finds every candidate (with, for a query
+    word with a digit, the walk of the codes it leaves out: :func:`words_within`); a word
+    three edits away is looked for only among the words with the same first letter (shoppers
+    seldom mistype that one, and it keeps the pass over the vocabulary to a small part of it)."""
     n = len(query_word)
     if not n or n > 2 * INDEXED_LETTERS:
         return None
+    codes: list[str] | None = None
     for d in range(1, min(MAX_SUGGESTED_EDITS, max(1, n // 2)) + 1):
         if d <= MAX_EDITS:
-            _deletion_index.add(postings)
+            if d == 1:
+                _deletion_index.add(postings)
             pool: Iterable[str] = _deletion_index.candidates(query_word, d)
+            if has_digit(query_word):  # codes are not indexed: a query word with a digit
+                codes = sorted(w for w in postings if is_code(w)) if codes is None else codes
+                pool = [*pool, *(codes[i] for i in words_within(codes, query_word, d))]
         else:
             first = query_word[0]
             pool = (w for w in postings if w[:1] == first)

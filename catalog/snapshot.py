@@ -9,7 +9,9 @@ catalog.
 
 Built in one pass over the records (:mod:`catalog.index_build`), which are then held in their
 stored form only; or read back from the blob the rebuild stored (:mod:`catalog.index_blob`,
-:meth:`Snapshot.index_state`), which skips the pass. Sort fields are rank columns and, once
+:meth:`Snapshot.index_state`), which skips the pass. A newer version of the same generation
+(a webhook's changed products) is this snapshot patched (:mod:`catalog.index_patch`): a new
+Snapshot sharing what the change did not touch. Sort fields are rank columns and, once
 asked for, whole-market orders, so a page of a sorted listing is found without sorting the
 listing (:func:`catalog.query.sorted_page`).
 
@@ -29,10 +31,13 @@ from typing import Any, TypeVar
 from catalog.bitsets import bits_from, ordinals_of
 from catalog.index_build import (
     FACET_FIELDS,
+    ORDINAL_BITS,
     PLAIN_SORT_FIELDS,
     IndexBuild,
+    RankColumn,
     Stored,
     StoredRecords,
+    at_uri,
     descending,
     ranks_of,
 )
@@ -55,6 +60,8 @@ __all__ = ["FACET_FIELDS", "Snapshot"]
 SEEDS_FACET_KEYS = ("value", "count", "totalCount", "data")
 # Bound of Snapshot.product_texts: about 3 KB each, so some 12 MB per market and process.
 PRODUCT_TEXTS = 4000
+# Bound of Snapshot.text_cache (a product's prices in a pricelist, its media): ~300 B each.
+FRAGMENTS = 20_000
 # Product sets of search words kept per snapshot: only words matching this many postings or
 # more (short ones), at most this many (about 1.3 KB each per 10,000 products).
 WORD_BITS_WORTH_KEEPING = 256
@@ -71,6 +78,8 @@ _NO_CATEGORY = "\x00"
 STYLE_BITS_KEPT = 256
 # Expanded sets of searches kept per snapshot (Snapshot.expand).
 EXPANDED_KEPT = 256
+# Words of a language's postings per part of the blob (a part is copied whole to be stored).
+POSTINGS_PART_WORDS = 8192
 # Sort columns (4 or 8 bytes a product each: ranks, positions) and sorted orders (4) kept per
 # snapshot: a column per category sorted by its positions would otherwise add up to hundreds
 # of MB at 100,000 products. Rebuilding one costs a sort of the market.
@@ -230,6 +239,8 @@ class Snapshot:
         # Whole products as JSON text by (ordinal, pricelist, language, full related): a hot
         # product is rendered once per snapshot, and then needs no document read at all.
         self.product_texts: dict[tuple[int, str, str, bool], str] = {}
+        # The query engine's own (catalog.query.snapshot_cache): selections, facet texts.
+        self.query_caches: dict[str, dict[Any, Any]] = {}
 
     def index_state(self) -> JsonDict:
         """The built index as plain values (str, int, bytes, lists, dicts, tuples): what
@@ -239,14 +250,14 @@ class Snapshot:
         for name, value in self.index_parts():
             if name in ("postings", "named_postings"):
                 lang, per = value
-                state[name][lang] = per
+                state[name].setdefault(lang, {}).update(per)
             else:
                 state[name] = value
         return state
 
     def index_parts(self) -> Iterator[tuple[str, Any]]:
-        """:meth:`index_state` a part at a time (the postings a language at a time), so that
-        storing it needs no copy of the whole index in memory at once."""
+        """:meth:`index_state` a part at a time (the postings some thousand words at a time),
+        so that storing it needs no copy of the whole index in memory at once."""
         yield "ids", self.ids
         yield "style_of", self.style_of
         yield "by_uri", self.by_uri
@@ -260,7 +271,13 @@ class Snapshot:
         yield "stock_bits", self.stock_bits
         yield "in_stock_named", self.in_stock_named
         yield "price_bits", self.price_bits
-        yield "ranks", {k: (v.tobytes(), missing) for k, (v, missing) in self._ranks.items()}
+        yield (
+            "ranks",
+            {
+                k: (c.ranks.tobytes(), c.values, c.value_ranks.tobytes(), c.complete)
+                for k, c in self._ranks.items()
+            },
+        )
         yield (
             "positions",
             {
@@ -271,7 +288,10 @@ class Snapshot:
         for name in ("postings", "named_postings"):
             postings: dict[str, dict[str, array[int]]] = getattr(self, name)
             for lang, per in postings.items():
-                yield name, (lang, {w: a.tobytes() for w, a in per.items()})
+                words = list(per)
+                for at in range(0, len(words), POSTINGS_PART_WORDS):
+                    part = {w: per[w].tobytes() for w in words[at : at + POSTINGS_PART_WORDS]}
+                    yield name, (lang, part)
 
     def _take_state(self, state: JsonDict) -> None:
         self.ids = list(state["ids"])
@@ -287,9 +307,9 @@ class Snapshot:
         self.stock_bits = state["stock_bits"]
         self.in_stock_named = state["in_stock_named"]
         self.price_bits = list(state["price_bits"])
-        self._ranks: dict[tuple[str, str], tuple[array[int], int]] = {
-            (k[0], k[1]): (_array("i", raw), missing)
-            for k, (raw, missing) in state["ranks"].items()
+        self._ranks: dict[tuple[str, str], RankColumn] = {
+            (k[0], k[1]): RankColumn(_array("q", raw), list(values), _array("q", ranks), complete)
+            for k, (raw, values, ranks, complete) in state["ranks"].items()
         }
         self._positions = {
             cid: (_array("I", raw), list(positions))
@@ -353,8 +373,9 @@ class Snapshot:
 
     def stored_records(self) -> dict[str, Stored]:
         """Product id -> record as held (stored bytes, or decoded): what a newer version of
-        the generation is built from with its changed records."""
-        return {pid: self.rec_at.stored(o) for o, pid in enumerate(self.ids)}
+        the generation is built from with its changed records. A product removed by a patch
+        (:mod:`catalog.index_patch`) keeps its ordinal, but no longer its id."""
+        return {pid: self.rec_at.stored(o) for pid, o in self.ordinal.items()}
 
     def style_set(self, style: str) -> int:
         """The products of a style as a set (0: no such style)."""
@@ -371,6 +392,11 @@ class Snapshot:
 
     def remember_text(self, key: tuple[int, str, str, bool], text: str) -> None:
         _keep(self.product_texts, key, text, PRODUCT_TEXTS)
+
+    def remember_fragment(self, key: tuple[Any, ...], text: str) -> None:
+        """A product's prices or media as JSON text: kept up to :data:`FRAGMENTS`, so that a
+        crawler walking every product does not grow the process by the catalog."""
+        _keep(self.text_cache, key, text, FRAGMENTS)
 
     def _expand_ordinals(self, ordinals: Iterable[int]) -> int:
         return _expand(ordinals, self.style_of, self.style_members, self.size)
@@ -398,24 +424,25 @@ class Snapshot:
         return order
 
     def _facet_order(self) -> dict[str, list[str]]:
+        return {f: self.facet_order_of(f) for f in FACET_FIELDS}
+
+    def facet_order_of(self, f: str) -> list[str]:
+        """The values of facet ``f`` in the order Centra lists them: as it did at build time,
+        then the values it did not list (categories: the category tree's order)."""
+        values = list(self.own_bits[f])
+        if f == "categories":
+            return sorted(values, key=lambda v: self.category_order[v])
         learned = self.meta.facets.get(self.meta.languages[0], {}) if self.meta.languages else {}
-        out: dict[str, list[str]] = {}
-        for f in FACET_FIELDS:
-            values = list(self.own_bits[f])
-            if f == "categories":
-                out[f] = sorted(values, key=lambda v: self.category_order[v])
-                continue
-            rank = {str(v[0]): i for i, v in enumerate(learned.get(f, []))}
-            known = sorted((v for v in values if v in rank), key=lambda v: rank[v])
-            unknown = [v for v in values if v not in rank]
-            if f in ("brands", "collections"):
-                unknown.sort(key=default_order_key)
-            elif f == "items.name":
-                unknown.sort(key=size_key)
-            else:
-                unknown.sort()
-            out[f] = known + unknown
-        return out
+        rank = {str(v[0]): i for i, v in enumerate(learned.get(f, []))}
+        known = sorted((v for v in values if v in rank), key=lambda v: rank[v])
+        unknown = [v for v in values if v not in rank]
+        if f in ("brands", "collections"):
+            unknown.sort(key=default_order_key)
+        elif f == "items.name":
+            unknown.sort(key=size_key)
+        else:
+            unknown.sort()
+        return known + unknown
 
     def _sort_key(
         self, kind: str, name: str, pricelist: str, category: str | None, desc: bool
@@ -445,10 +472,10 @@ class Snapshot:
                 ordinals, positions = self._positions.get(category, ((), []))
                 for o, position in zip(ordinals, positions, strict=True):
                     values[o] = position
-                asc, missing = ranks_of(values)
+                asc = ranks_of(values).ranks
             else:
-                asc, missing = self._ranks[(name, pricelist)]
-            ranks = descending(asc, missing) if desc else asc
+                asc = self._ranks[(name, pricelist)].ranks
+            ranks = descending(asc) if desc else asc
             _keep(self._sort_cache, key, ranks, SORT_COLUMNS_KEPT)
         return ranks
 
@@ -461,8 +488,8 @@ class Snapshot:
         positions = self._sort_cache.get(key)
         if positions is None:
             ranks = self.sort_ranks(name, pricelist, category, desc)
-            n = self.size
-            positions = array("q", [r * n + o for o, r in enumerate(ranks)])
+            bits = ORDINAL_BITS  # catalog.index_build.order_key, inlined: a loop of the market
+            positions = array("q", [(r << bits) | o for o, r in enumerate(ranks)])
             _keep(self._sort_cache, key, positions, SORT_COLUMNS_KEPT)
         return positions
 
@@ -584,7 +611,7 @@ class Snapshot:
     def uri_products(self, uri: str) -> list[int]:
         """Products whose uri, or <category uri>/<uri> for one of their categories, is
         ``uri``, in the default order."""
-        found = set(self.by_uri.get(uri, ()))
+        found = set(at_uri(self.by_uri, uri))
         # Every split at a "/" is a candidate <category uri>/<product uri>; only heads as long
         # as a category uri can be one, so a path of many slashes costs no more than a short one.
         pos = uri.find("/")
@@ -592,7 +619,7 @@ class Snapshot:
             head, tail = uri[:pos], uri[pos + 1 :]
             cids = self.cats_by_uri.get(head)
             if cids:
-                for o in self.by_uri.get(tail, ()):
+                for o in at_uri(self.by_uri, tail):
                     cats = self.rec_at[o].category_positions
                     if any(cid in cats for cid in cids):
                         found.add(o)

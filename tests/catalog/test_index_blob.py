@@ -118,7 +118,7 @@ def test_a_snapshot_from_the_blob_answers_as_the_one_from_the_records() -> None:
     [
         b"",
         b"IDX1 an older format",
-        index_blob.MAGIC + b"not zlib",
+        index_blob.MAGIC + b"not zstd",
     ],
 )
 def test_a_blob_that_does_not_read_is_ignored(blob: bytes) -> None:
@@ -129,3 +129,15 @@ def test_a_blob_of_another_version_is_ignored() -> None:
     built = Snapshot(generation())
     built.version = 2  # the generation is at 3
     assert from_blob(index_blob.dump(built)) is None
+
+
+def test_postings_stored_in_several_parts_read_back_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("catalog.snapshot.POSTINGS_PART_WORDS", 7)
+    built = Snapshot(generation())
+    loaded = from_blob(index_blob.dump(built))
+    assert loaded is not None
+    assert loaded.postings == built.postings
+    assert loaded.named_postings == built.named_postings
+    assert built.index_state()["postings"] == {
+        lang: {w: a.tobytes() for w, a in per.items()} for lang, per in built.postings.items()
+    }
