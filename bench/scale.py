@@ -22,6 +22,7 @@ The sizes run one after another (the machine has two cores); the larger ones tak
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -59,7 +60,18 @@ SIZES: dict[str, tuple[int, int]] = {
     "10x10k": (10_000, 10),
 }
 DEFAULT_SIZES = ("1k", "10k", "50k", "100k", "10x10k")
-OPERATIONS = ("GET product", "listing+facets, price sort", "deep page", "multi-filter", "search")
+OPERATIONS = (
+    "GET product",
+    "listing+facets, price sort",
+    "deep page",
+    "multi-filter",
+    "search",
+    "listing, first time",
+    "search, first time",
+)
+# "first time": the query engine's per-snapshot caches (catalog.query.snapshot_cache: a
+# listing's sets and its facet texts, kept for the same criteria asked again) emptied before
+# every call, as for a listing no shopper asked since the last change.
 # The issue's figures, measured before this bench existed (one market, 4 pricelists, 2 languages).
 BEFORE = """\
 | products \
@@ -344,11 +356,51 @@ def timed(call: Any, times: int) -> list[float]:
     return out
 
 
+def _added_and_removed(r: Any, market: str, ids: list[str]) -> tuple[list[float], list[float]]:
+    """The refresh after a product is added (an id after every other, as Centra's grow; the
+    newest createdAt) and after one is removed, 5 of each: ms of the reading process."""
+    from catalog import store, store_writes
+    from catalog.documents import ProductDoc
+    from catalog.local_index import snapshots
+
+    added: list[float] = []
+    removed: list[float] = []
+    for i in range(5):
+        snap = snapshots.cached(r, market)
+        assert snap is not None
+        model = ids[(i * 104729) % len(ids)]
+        rec = store.read_recs(r=r, market=market, generation=snap.generation, product_ids=[model])
+        doc = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=[model])
+        last = max(int(p) for p in snap.ordinal if p.isdigit())
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        new = _edited(rec[model], i)
+        new = dataclasses.replace(new, uri=f"{new.uri}-new-{i}", created_at=now)
+        store_writes.upsert_products(
+            r=r,
+            market=market,
+            generation=snap.generation,
+            docs=[ProductDoc(id=str(last + 1), doc=doc[model], rec=new)],
+        )
+        started = time.perf_counter()
+        fresh = snapshots.refresh(r, market, snap)
+        added.append((time.perf_counter() - started) * 1000)
+        assert fresh is not None
+        assert str(last + 1) in fresh.ordinal
+        gone = ids[(i * 7907 + 3) % len(ids)]
+        store_writes.remove_products(
+            r=r, market=market, generation=snap.generation, product_ids=[gone]
+        )
+        started = time.perf_counter()
+        after = snapshots.refresh(r, market, fresh)
+        removed.append((time.perf_counter() - started) * 1000)
+        assert after is not None
+        assert gone not in after.ordinal
+    return added, removed
+
+
 def _edited(rec: Any, i: int) -> Any:
     """``rec`` as a webhook's edit leaves it: a new price in the first pricelist, the first
     item's stock flipped, modifiedAt now; every other edit a new word in its texts."""
-    import dataclasses
-
     prices = list(rec.prices)
     packed = prices[0]
     if isinstance(packed, list) and packed:
@@ -418,12 +470,23 @@ def child_reads(quick: bool) -> dict[str, Any]:
         answer = reads.products_query(context=context, body=body)
         assert answer.cache == "HIT", answer.cache
 
+    def first_time(call: Any) -> Any:
+        def cold(i: int) -> None:
+            held = snapshots.cached(r, context.market)
+            assert held is not None
+            held.query_caches.clear()
+            call(i)
+
+        return cold
+
     ops = {
         "GET product": product,
         "listing+facets, price sort": listing(calls.listing),
         "deep page": listing(calls.deep),
         "multi-filter": listing(calls.multi),
         "search": search,
+        "listing, first time": first_time(listing(calls.listing)),
+        "search, first time": first_time(search),
     }
     latency: dict[str, list[float]] = {}
     for op, call in ops.items():
@@ -459,6 +522,7 @@ def child_reads(quick: bool) -> dict[str, Any]:
         assert fresh is not None
         assert fresh.version > snap.version
         webhook.append([(wrote - started) * 1000, (done - wrote) * 1000])
+    added, removed = _added_and_removed(r, market, ids)
     return {
         "index_blobs": f"{blobs}/{len(markets)}",
         "load_seconds": max(loads),
@@ -468,6 +532,9 @@ def child_reads(quick: bool) -> dict[str, Any]:
         "latency_ms": latency,
         "webhook_write_ms": statistics.median(w[0] for w in webhook),
         "webhook_refresh_ms": statistics.median(w[1] for w in webhook),
+        "webhook_refresh_max_ms": max(w[1] for w in webhook),
+        "added_refresh_ms": [statistics.median(added), max(added)],
+        "removed_refresh_ms": [statistics.median(removed), max(removed)],
         "calls": {"listing": calls.listing, "multi": calls.multi, "search": calls.searches[0]},
     }
 
@@ -498,7 +565,12 @@ def targets(results: dict[str, dict[str, Any]], workers: int) -> list[tuple[str,
         out.append(("search p50 <= 3 ms", f"{search:.2f} ms", search <= 3.0))
         small = results.get("10k")
         if small is not None and small is not big:
-            for op in ("listing+facets, price sort", "search"):
+            for op in (
+                "listing+facets, price sort",
+                "search",
+                "listing, first time",
+                "search, first time",
+            ):
                 ratio = big["latency_ms"][op][0] / small["latency_ms"][op][0]
                 out.append((f"{op}: flat 10k -> {label} within 2x", f"{ratio:.2f}x", ratio <= 2))
         out.append((
@@ -561,6 +633,19 @@ def render(results: dict[str, dict[str, Any]], workers: int, label: str) -> str:
             f"{v['latency_ms'][op][0]:.2f} / {v['latency_ms'][op][1]:.2f}" for op in OPERATIONS
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "A webhook's change, ms of the reading process's refresh (catalog.index_patch), p50 / max:",
+        "",
+        "| size | a product edited (20) | a product added (5) | a product removed (5) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, v in results.items():
+        lines.append(
+            f"| {name} | {v['webhook_refresh_ms']:.1f} / {v['webhook_refresh_max_ms']:.1f} "
+            f"| {v['added_refresh_ms'][0]:.1f} / {v['added_refresh_ms'][1]:.1f} "
+            f"| {v['removed_refresh_ms'][0]:.1f} / {v['removed_refresh_ms'][1]:.1f} |"
+        )
     lines += ["", "| target | measured | |", "| --- | --- | --- |"]
     for target, measured, ok in targets(results, workers):
         lines.append(f"| {target} | {measured} | {verdict(ok)} |")
