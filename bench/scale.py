@@ -86,63 +86,73 @@ BEFORE = """\
 NOTES = """\
 ## What changed, and why the figures are what they are
 
-- **Records out of the index.** Before, each product's record lived decoded (about 4.2 KB of
-  Python objects, measured at 20k: search words 672 B, prices 616, media 586, items 585,
-  swatch 398, category positions 380, name words 345) and each style had a bitset as large as
-  the market (quadratic: 14.8 MB at 20k, ~370 MB at 100k). Now one pass decodes each record
-  once and feeds every builder (`catalog/index_build.py`); the snapshot keeps the stored zlib
-  form (about 500 B) and decodes a record again only when a request needs it (2,048 kept);
-  sort fields are rank columns (`array('i')`), postings `array('I')`, style sets made on
-  demand. Deep size at 20k: ~120 MB -> 31 MB.
+Two sessions. The runs below: "before" (the old code, this bench), "after" and "after, final
+code" (session 5), "session 6" and its 10k rerun (the code now).
+
+Session 5:
+
+- **Records out of the index.** Each record used to live decoded (about 4.2 KB of Python
+  objects) and each style had a bitset as large as the market (quadratic: ~370 MB at 100k).
+  One pass decodes each record once and feeds every builder (`catalog/index_build.py`); the
+  snapshot keeps the stored form (about 500 B) and decodes again only what a request needs.
 - **Built once per generation.** The rebuild stores the built index as one blob
-  (`cat:{M}:g{N}:index`, marshal + zlib, streamed a part at a time) before it publishes;
-  a process reads it with the records in one MULTI instead of indexing them: 0.92 s at 100k
-  (indexing costs ~45 us a product: 4.5 s). Profile of the load at 20k (0.13 s): redis-py's
-  pure-Python parsing of the records' reply ~45%, one array per word ~25%, zlib ~10%,
-  marshal ~5%. A generation without a blob (written before) is indexed from its records as
-  before, and the process that did it stores the blob for the others: no rebuild needed.
-- **Sorted pages.** Per sort field a precomputed order of the market; a page walks it in C
-  (`itertools.compress` over one byte per product) from the front, or from the back for a
-  deep page, instead of sorting the listing's set: `run_query` at 20k 1.32 -> 0.04 ms.
-  Search: a search's style-expanded set is kept per snapshot (the same searches come again).
+  (`cat:{M}:g{N}:index`, `catalog/index_blob.py`) that processes load in one read instead of
+  indexing every record (~45 us a product).
+- **Sorted pages** walk a whole-market order per sort field instead of sorting the listing.
 
-Not met, and why (profiles at 20k unless said):
+Session 6:
 
-- **Memory per node** (8 KB a product at 100k, 2 workers): the index is 224 MB a process
-  (2.3 KB a product: stored records ~0.5 KB, postings ~0.37 KB, uris ~0.18 KB, styles and
-  category positions ~0.25 KB, ids ~0.1 KB, plus allocator slack), and a serving process
-  adds 168 MB warm, mostly the process-wide typo index (`catalog.search.DeletionIndex`: the
-  deletion variants of every word; the vocabulary grows with the catalog because style and
-  sku tokens are unique: 5.7k words / 85k variants at 10k, 28k / 425k at 50k, ~16 MB per
-  85k). 1 KB a product a node needs one copy per node (a mapped file of columns, records
-  outside the process): not done.
-- **Flat 10k -> 100k within 2x** (listing 2.6x, search 2.4x, though both under their
-  absolute targets): the facet counts are one AND and popcount of market-sized ints per
-  facet value (4.3 us each at 100k, ~84 values), and the page walk builds one byte per product
-  of the listing's set (~0.2 ms at 100k).
-- **Webhook** (4.7 s at 100k): a new version still re-indexes every record, now from the
-  stored forms (decode ~28%, index pass ~60%), slower than before at 10k (389 vs 181 ms).
-  Applying one product incrementally needs sort columns that take a new value without the
-  whole column (dense ranks cannot): not done.
-- **Peak rebuild memory** (406 MB at 100k, 374 MB with the blob streamed a part at a time):
-  the fetch phase grows with the catalog too (200 MB at 10k, 277 at 50k; among it
-  `catalog.search.tokenize`'s cache of up to 200,000 text pieces and the seen sets), and
-  building the blob adds the index on top (the records are read a chunk at a time for it;
-  the index build at 20k: +60 MB over the process's start dumped whole, +46 MB streamed).
-- **10 markets x 10k** (386 MB a node): the same ~18 MB an index of 10k, times 10 markets,
-  times 2 workers.
-- **Rebuild ratio** met at 100k (1.16x, 1.13x) but not at 10k (1.43x): fixed costs; the
-  sandbox's own time grows faster than the catalog (each page costs it more as the market
-  grows).
-- **Listing p50 at 100k** is at the target's edge: 0.94 ms in the first run, 1.04 ms in the
-  second (machine load 1.5 vs 2.0; other sessions share the two cores).
-- **The two 100k runs.** The second ("final code") has the blob streamed and the typo index
-  keeping a word, not a list of one, per variant (warm 391 -> 344 MB a process). Its index
-  load (1.46 s, not met) was slower than the first's (0.92 s) because that streamed reader
-  called `BytesIO` for every object; reading length-prefixed parts with `marshal.loads`
-  (format IDX3, after that run, not measured at 100k) reads the state at 20k in 0.049 s
-  instead of 0.136 s (the first run's reader: about the same as IDX3), the whole load at 20k
-  in 0.145 s.
+- **A webhook's change is patched into the index** (`catalog/index_patch.py`): the new
+  version shares everything the change leaves alone and copies what it touches (a bitset, a
+  facet's values, a language's postings, a rank column with one entry set, a cached sort order
+  with the product moved by binary search). Rank columns have gaps
+  (`index_build.RankColumn`: ranks `(i + 1) * 2**14`) so a new value takes a rank between
+  its neighbours' without renumbering. A product added after the others (Centra's ids grow)
+  takes the next ordinal; a product removed keeps its ordinal, in no set. An edit at 100k:
+  4.7 s (every record indexed again) -> 1.8 ms. What is not patched (a product added with an
+  id before another's, a style change, a new meta, > 256 products at once, no room between
+  ranks) is indexed again as before; `tests/catalog/test_index_patch.py` checks a patched
+  snapshot answers exactly as one indexed from the same records.
+- **The blob in zstd**, not zlib: at 100k, 43 MB of parts unpack in 0.06 s instead of 0.40
+  (most of a load); index ready 0.92 s -> 0.48 s. **hiredis** (redis-py's C parser): a
+  market's records 0.20 -> 0.06 s, every request's documents 65 -> 26 us.
+- **The typo index without codes** (`catalog/search.py`): words with more digits than
+  edits allowed (sku and style tokens, 98% of the vocabulary at 20k, one a product) can only
+  be reached from a query word with a digit, which walks the sorted vocabulary as a trie
+  instead. A process's warm growth at 100k: +168 MB -> none.
+- **Per-snapshot query caches** (`catalog.query.selection`): a listing's sets, its facet
+  texts and its page flags are kept for the same criteria asked again (a category's pages and
+  sorts), so a listing asked before costs the same at 10k and 100k.
+- **Rebuild memory bounded by the page** (`catalog/rebuild.py`): the first language's
+  related products dropped once read, seen ids as ints, the blob sent in 1 MB pieces, freed
+  memory handed back (`malloc_trim`) before the blob is built: 406 -> 295 MB at 100k.
+- **Smaller index**: a uri of one product maps to a bare ordinal, not a list (~70 B a
+  product); one string per style, not one a product; the prices/media text cache bounded.
+
+Not met, and why:
+
+- **Memory per node** (4.4 KB a product at 100k with 2 workers, was 8.0; 10 markets x 10k
+  340 MB, was 386): each process holds its own index, ~2.2 KB a product at 100k. Deep sizes
+  at 20k, per product: stored records 540 B, postings 408, category positions 126, style
+  members 97, rank columns 82, ids 62, id -> ordinal 48, name postings 45, uris ~60, plus the
+  allocator's slack. Python objects cannot get that under 0.5 KB a process; 1 KB a node needs
+  one copy per node: the generation's index as a mapped file of columns (postings one array a
+  language with offsets, sets as arrays, the records), read through memoryviews, with the
+  webhook patches as a small overlay in each process. That is a rewrite of the snapshot, the
+  query engine and the facets; not done.
+- **Flat 10k -> 100k for a listing or search asked the first time** (2.2x, against 1.0x
+  asked again): each facet value's count is an AND and a popcount of market-sized ints
+  (~84 values); the second time, the counts are kept. Flat first answers need counts that
+  cost with the listing, not the market (compressed bitmaps, or counts per category made
+  with the index).
+- **The full run's 10k figures** (GET product 0.05 ms, listing 0.09) were 2.5x faster than
+  1k's and 100k's, and than its rerun minutes later (0.13, 0.19: the block "session 6, 10k
+  again"): the machine (two cores shared with other sessions), not the code. Its flatness
+  rows are against that fast 10k; against the rerun, a listing is 1.0x and search 1.05x.
+- **A product added or removed** (27.5 and 7.6 ms at 100k; edits 1.8 ms) is patched, but
+  copies the id -> ordinal map and the uri map (100k entries, ~3 ms each), the postings of
+  each language it has words in, and once a generation completes the uri column from the
+  uris (sorted, ~30 ms).
 """
 
 
@@ -356,10 +366,19 @@ def timed(call: Any, times: int) -> list[float]:
     return out
 
 
+def _stored_product(r: Any, market: str, generation: int, pid: str) -> tuple[Any, str]:
+    """A product's record and document as the live generation holds them."""
+    from catalog import store
+
+    rec = store.read_recs(r=r, market=market, generation=generation, product_ids=[pid])
+    doc = store.read_docs(r=r, market=market, generation=generation, product_ids=[pid])
+    return rec[pid], doc[pid]
+
+
 def _added_and_removed(r: Any, market: str, ids: list[str]) -> tuple[list[float], list[float]]:
     """The refresh after a product is added (an id after every other, as Centra's grow; the
     newest createdAt) and after one is removed, 5 of each: ms of the reading process."""
-    from catalog import store, store_writes
+    from catalog import store_writes
     from catalog.documents import ProductDoc
     from catalog.local_index import snapshots
 
@@ -369,17 +388,16 @@ def _added_and_removed(r: Any, market: str, ids: list[str]) -> tuple[list[float]
         snap = snapshots.cached(r, market)
         assert snap is not None
         model = ids[(i * 104729) % len(ids)]
-        rec = store.read_recs(r=r, market=market, generation=snap.generation, product_ids=[model])
-        doc = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=[model])
+        rec, doc = _stored_product(r, market, snap.generation, model)
         last = max(int(p) for p in snap.ordinal if p.isdigit())
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        new = _edited(rec[model], i)
+        new = _edited(rec, i)
         new = dataclasses.replace(new, uri=f"{new.uri}-new-{i}", created_at=now)
         store_writes.upsert_products(
             r=r,
             market=market,
             generation=snap.generation,
-            docs=[ProductDoc(id=str(last + 1), doc=doc[model], rec=new)],
+            docs=[ProductDoc(id=str(last + 1), doc=doc, rec=new)],
         )
         started = time.perf_counter()
         fresh = snapshots.refresh(r, market, snap)
@@ -506,15 +524,14 @@ def child_reads(quick: bool) -> dict[str, Any]:
         snap = snapshots.cached(r, market)
         assert snap is not None
         pid = ids[(i * 7919) % len(ids)]
-        rec = store.read_recs(r=r, market=market, generation=snap.generation, product_ids=[pid])
-        doc = store.read_docs(r=r, market=market, generation=snap.generation, product_ids=[pid])
-        changed = _edited(rec[pid], i)
+        rec, doc = _stored_product(r, market, snap.generation, pid)
+        changed = _edited(rec, i)
         started = time.perf_counter()
         store_writes.upsert_products(
             r=r,
             market=market,
             generation=snap.generation,
-            docs=[ProductDoc(id=pid, doc=doc[pid], rec=changed)],
+            docs=[ProductDoc(id=pid, doc=doc, rec=changed)],
         )
         wrote = time.perf_counter()
         fresh = snapshots.refresh(r, market, snap)

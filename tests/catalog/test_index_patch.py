@@ -88,6 +88,18 @@ def _snapshot(recs: dict[str, Any], version: int) -> Snapshot:
     return Snapshot(LoadedGeneration(loaded.market, loaded.generation, version, loaded.meta, recs))
 
 
+def _fresh(changed: dict[str, IndexRecord | None]) -> Snapshot:
+    """The generation with ``changed`` applied (None: removed), indexed from its records."""
+    loaded = generation()
+    recs: dict[str, Any] = dict(loaded.recs)
+    for pid, rec in changed.items():
+        if rec is None:
+            recs.pop(pid)
+        else:
+            recs[pid] = rec
+    return _snapshot(recs, loaded.version + 1)
+
+
 def _bodies(snap: Snapshot) -> list[dict[str, Any]]:
     categories = snap.facet_order["categories"]
     return [
@@ -144,13 +156,7 @@ def _check(changed: dict[str, IndexRecord | None], *, same_ordinals: bool = True
     changes = GenerationChanges(version=loaded.version + 1, meta=loaded.meta, recs=changed)
     patched = index_patch.patched(old, changes)
     assert patched is not None
-    recs: dict[str, Any] = dict(loaded.recs)
-    for pid, rec in changed.items():
-        if rec is None:
-            recs.pop(pid)
-        else:
-            recs[pid] = rec
-    fresh = _snapshot(recs, loaded.version + 1)
+    fresh = _fresh(changed)
     assert patched.version == fresh.version
     assert _answers(patched, bodies) == _answers(fresh, bodies)
     assert patched.stored_records().keys() == fresh.stored_records().keys()
@@ -218,13 +224,7 @@ def _not_patched(snap: Snapshot, recs: dict[str, IndexRecord | None]) -> None:
     assert index_patch.patched(snap, changes) is None
     # The refresh indexes the records again instead, and gets the same answers.
     again = at_version(snap, changes)
-    all_recs: dict[str, Any] = dict(loaded.recs)
-    for pid, rec in recs.items():
-        if rec is None:
-            all_recs.pop(pid)
-        else:
-            all_recs[pid] = rec
-    fresh = _snapshot(all_recs, loaded.version + 1)
+    fresh = _fresh(recs)
     assert _answers(again, _bodies(fresh)) == _answers(fresh, _bodies(fresh))
 
 
@@ -331,5 +331,5 @@ def test_a_patch_that_fails_is_indexed_again(monkeypatch: pytest.MonkeyPatch) ->
         version=loaded.version + 1, meta=loaded.meta, recs={snap.ids[5]: rec}
     )
     again = at_version(snap, changes)
-    fresh = _snapshot({**loaded.recs, snap.ids[5]: rec}, loaded.version + 1)
+    fresh = _fresh({snap.ids[5]: rec})
     assert _answers(again, _bodies(fresh)) == _answers(fresh, _bodies(fresh))

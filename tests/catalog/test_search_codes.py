@@ -25,17 +25,6 @@ def test_the_walk_finds_exactly_the_words_within_the_distance(
     assert got == {w for w in vocabulary if osa_distance(q, w) <= limit}
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.text(alphabet="ab0123", min_size=1, max_size=9), min_size=1, max_size=40),
-    st.text(alphabet="ab0123", min_size=1, max_size=9),
-)
-def test_a_query_with_digits_matches_codes_as_any_word(words: list[str], q: str) -> None:
-    vocab = Vocabulary(words)
-    got = {vocab.words[n] for n in vocab.matching(q)}
-    assert got == {w for w in set(words) if matches(q, w)}
-
-
 def test_codes_stay_out_of_the_typo_index_and_are_still_found() -> None:
     # given a catalog whose codes are one per product, as sku tokens are
     codes = [f"alv{n}" for n in range(10_000, 10_400)]
