@@ -12,7 +12,7 @@ from catalog import index_blob, store
 from catalog.rebuild import CatalogMismatch, SeenIds, rebuild_market
 from catalog.snapshot import Snapshot
 from catalog.store import gen_key, pack
-from storefront.centra import CentraClient
+from tests.catalog.altered_centra import AlteredCentra
 from tests.catalog.test_index_blob import generation
 from tests.conftest import SandboxProcess
 
@@ -71,26 +71,18 @@ def test_the_blob_is_sent_in_pieces_and_placed_whole(
     assert blob_keys(scratch_redis, market) == []
 
 
-class RepeatingCentra(CentraClient):
+class RepeatingCentra(AlteredCentra):
     """Centra whose second page of the first language names a product of the first page
     again, in place of one of its own (a product moved between the page requests)."""
 
     first_page: list[dict[str, Any]] | None = None
 
-    def catalog(
-        self,
-        method: str,
-        path: str,
-        json: dict[str, Any] | None = None,
-        read_timeout: float | None = None,
-    ) -> dict[str, Any]:
-        data = super().catalog(method, path, json, read_timeout)
+    def alter(self, path: str, json: dict[str, Any], data: dict[str, Any]) -> None:
         if path == "products" and json and json.get("relatedProducts"):
             if not json.get("skipFirst"):
                 self.first_page = list(data["products"])
             elif self.first_page and json["skipFirst"] == json["limit"]:
                 data["products"][0] = self.first_page[0]
-        return data
 
 
 def test_a_product_named_twice_is_never_published(

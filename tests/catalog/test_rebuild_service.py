@@ -23,6 +23,7 @@ from catalog.rebuild import (
 )
 from storefront import embedded, localcache
 from storefront.centra import CentraClient, CentraUnavailable
+from tests.catalog.altered_centra import AlteredCentra
 from tests.catalog.cache_fixtures import API_KEY, sandbox_call
 from tests.catalog.own_stack import own_stack, stop_worker
 from tests.conftest import SandboxProcess, start_sandbox_process
@@ -137,24 +138,16 @@ def test_centra_down_mid_build_keeps_the_live_generation(
     assert not centra_state.upstream_down(r=scratch_redis)
 
 
-class ShrinkingCentra(CentraClient):
+class ShrinkingCentra(AlteredCentra):
     """Centra whose product count changes after the first page (a product was deleted)."""
 
     calls = 0
 
-    def catalog(
-        self,
-        method: str,
-        path: str,
-        json: dict[str, Any] | None = None,
-        read_timeout: float | None = None,
-    ) -> dict[str, Any]:
-        data = super().catalog(method, path, json, read_timeout)
+    def alter(self, path: str, json: dict[str, Any], data: dict[str, Any]) -> None:
         if path == "products":
             self.calls += 1
             if self.calls > 1:
                 data["productCount"] -= 1
-        return data
 
 
 def test_counts_that_do_not_add_up_are_never_published(
@@ -213,20 +206,13 @@ def test_a_rebuild_that_would_lose_most_products_is_refused(
     assert store.live_generation(r=scratch_redis, market="1") == smaller.generation
 
 
-class UnreadableCategories(CentraClient):
+class UnreadableCategories(AlteredCentra):
     """Centra answering product categories in a shape nobody documented (ids only), or with
     an empty category tree."""
 
     empty_tree = False
 
-    def catalog(
-        self,
-        method: str,
-        path: str,
-        json: dict[str, Any] | None = None,
-        read_timeout: float | None = None,
-    ) -> dict[str, Any]:
-        data = super().catalog(method, path, json, read_timeout)
+    def alter(self, path: str, json: dict[str, Any], data: dict[str, Any]) -> None:
         if path == "categories" and self.empty_tree:
             data["categories"] = []
         elif path == "products" and not self.empty_tree:
@@ -234,7 +220,6 @@ class UnreadableCategories(CentraClient):
                 categories = product["categories"]
                 entries = categories.values() if isinstance(categories, dict) else categories
                 product["categories"] = [c["category"] for c in entries]
-        return data
 
 
 @pytest.mark.parametrize("empty_tree", [False, True], ids=["unreadable", "empty-tree"])
