@@ -143,6 +143,10 @@ def save(r: redis.Redis, snap: Snapshot) -> bool:
     """Store ``snap``'s index for its generation, if that is still at its version: sent in
     pieces to a key of this writer's own (two writers of one generation do not mix), then
     moved into place in one step, so a reader sees the whole blob or none."""
+    if len(snap.ordinal) != snap.size:
+        # A patched version with a product removed keeps its ordinal (catalog.index_patch):
+        # a blob of it would read back with that product. Only indexed snapshots are stored.
+        return False
     keys = [gen_key(snap.market, snap.generation, part) for part in ("meta", "ver", "index")]
     sent = gen_key(snap.market, snap.generation, f"index-sending-{uuid.uuid4().hex}")
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from catalog import index_patch
+from catalog import index_blob, index_patch
 from catalog.bitsets import ordinals_of
 from catalog.index_build import at_uri
 from catalog.local_index import at_version
@@ -333,3 +333,24 @@ def test_a_patch_that_fails_is_indexed_again(monkeypatch: pytest.MonkeyPatch) ->
     again = at_version(snap, changes)
     fresh = _fresh({snap.ids[5]: rec})
     assert _answers(again, _bodies(fresh)) == _answers(fresh, _bodies(fresh))
+
+
+def test_a_version_with_a_product_removed_is_never_stored_as_a_blob() -> None:
+    """Its removed product keeps an ordinal and its id in ``ids``: read back as a blob, it
+    would be in the market again."""
+    loaded = generation()
+    snap = _snapshot(dict(loaded.recs), loaded.version)
+    changes = GenerationChanges(
+        version=loaded.version + 1, meta=loaded.meta, recs={snap.ids[3]: None}
+    )
+    patched = index_patch.patched(snap, changes)
+    assert patched is not None
+    assert not index_blob.save(NO_REDIS, patched)  # refused before any Redis call
+
+
+class _NoRedis:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"Redis was called: {name}")
+
+
+NO_REDIS: Any = _NoRedis()
