@@ -135,11 +135,12 @@ Not met, and why:
   340 MB, was 386): each process holds its own index, ~2.2 KB a product at 100k. Deep sizes
   at 20k, per product: stored records 540 B, postings 408, category positions 126, style
   members 97, rank columns 82, ids 62, id -> ordinal 48, name postings 45, uris ~60, plus the
-  allocator's slack. Python objects cannot get that under 0.5 KB a process; 1 KB a node needs
-  one copy per node: the generation's index as a mapped file of columns (postings one array a
-  language with offsets, sets as arrays, the records), read through memoryviews, with the
-  webhook patches as a small overlay in each process. That is a rewrite of the snapshot, the
-  query engine and the facets; not done.
+  allocator's slack. One copy per node (a mapped file of the generation's records, postings,
+  columns and sets, the webhook patches an overlay in each process) would still hold the
+  records (0.54 KB a product) plus, per process, the id, uri and word look-ups (~0.2 KB a
+  product in all): ~1.4 KB a node. Under 1 KB, the records would have to leave the process
+  and be read from Redis per request, which gives up answering catalog reads (prices
+  included) from the process while Redis stalls (RELIABILITY.md, row 3). Kept; not done.
 - **Flat 10k -> 100k for a listing or search asked the first time** (2.2x, against 1.0x
   asked again): each facet value's count is an AND and a popcount of market-sized ints
   (~84 values); the second time, the counts are kept. Flat first answers need counts that

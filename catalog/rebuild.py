@@ -405,7 +405,7 @@ def release_free_memory() -> None:
     would keep its peak for good. The words cache is emptied too: its entries, made all
     through the fetch, are scattered over memory the index build could reuse. Without glibc
     (``malloc_trim`` is glibc's) only the collection is done."""
-    search._chunk_words.cache_clear()  # a cache: refilled as texts come
+    search.forget_pieces()
     gc.collect()
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -66,6 +66,12 @@ def _chunk_words(chunk: str) -> tuple[str, ...]:
     return tuple(WORD.findall(normalize(chunk)))
 
 
+def forget_pieces() -> None:
+    """Empty the cache of text pieces' words (:func:`tokenize`; refilled as texts come): the
+    rebuild frees it before it builds the index, over memory the index can reuse."""
+    _chunk_words.cache_clear()
+
+
 def tokenize(text: str) -> list[str]:
     """The words of a text, normalised, in order. Whitespace never becomes part of a word,
     so the text is cut at it first and each piece's words are remembered: product texts
@@ -482,7 +488,9 @@ def rank(
     return Ranking(points=points, typed=typed_all)
 
 
-def nearest_word(query_word: str, postings: Mapping[str, Sequence[int]]) -> str | None:
+def nearest_word(
+    query_word: str, postings: Mapping[str, Sequence[int]], words: Sequence[str] | None = None
+) -> str | None:
     """The word of ``postings`` nearest to ``query_word`` (optimal string alignment distance,
     at most :data:`MAX_SUGGESTED_EDITS` and at most half the word's length, so "xq" is not
     "turned into" any two letters); of equally near words the one most products have, then
@@ -491,7 +499,9 @@ def nearest_word(query_word: str, postings: Mapping[str, Sequence[int]]) -> str 
     Up to :data:`MAX_EDITS` edits the deletion index finds every candidate (with, for a query
     word with a digit, the walk of the codes it leaves out: :func:`words_within`); a word
     three edits away is looked for only among the words with the same first letter (shoppers
-    seldom mistype that one, and it keeps the pass over the vocabulary to a small part of it)."""
+    seldom mistype that one, and it keeps the pass over the vocabulary to a small part of it).
+    ``words``: the vocabulary sorted (:attr:`Vocabulary.words`), walked for codes; without it
+    the codes of ``postings`` are sorted for the call."""
     n = len(query_word)
     if not n or n > 2 * INDEXED_LETTERS:
         return None
@@ -502,7 +512,8 @@ def nearest_word(query_word: str, postings: Mapping[str, Sequence[int]]) -> str 
                 _deletion_index.add(postings)
             pool: Iterable[str] = _deletion_index.candidates(query_word, d)
             if has_digit(query_word):  # codes are not indexed: a query word with a digit
-                codes = sorted(w for w in postings if is_code(w)) if codes is None else codes
+                if codes is None:
+                    codes = list(words) if words is not None else sorted(filter(is_code, postings))
                 pool = [*pool, *(codes[i] for i in words_within(codes, query_word, d))]
         else:
             first = query_word[0]

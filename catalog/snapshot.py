@@ -598,7 +598,7 @@ class Snapshot:
                 continue
             if changed >= SUGGESTED_WORDS:
                 return None
-            near = nearest_word(q, postings)
+            near = nearest_word(q, postings, self.vocabulary.words)
             if near is None:
                 return None
             out.append(near)
