@@ -9,6 +9,7 @@ the product, its category listings, facet counts, availability.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +41,19 @@ def quiet(stack: Stack) -> Iterator[None]:
         "PUT", "webhooks/config", {"duplicateRate": 0, "dropRate": 0, "windowMs": 50, "seed": 1}
     )
     stack.wait_quiet()
+
+
+_UPDATE = re.compile(r'^storefront_catalog_index_update_seconds_count\{how="(\w+)"\} (\S+)$', re.M)
+
+
+def index_updates(stack: Stack) -> list[dict[str, float]]:
+    """Per scrape of /metrics (each answered by one of gunicorn's workers), how many times
+    that process brought its index to a new version, by how (catalog.local_index)."""
+    out = []
+    for _ in range(12):
+        text = requests.get(f"{stack.bff_url}/metrics", timeout=5).text
+        out.append({how: float(n) for how, n in _UPDATE.findall(text)})
+    return out
 
 
 _taken: set[str] = set()
@@ -109,6 +123,10 @@ def test_a_price_change_shows_in_the_product_and_on_its_category_listing(stack: 
         )
 
     wait_for(shown, timeout=DEADLINE, what=f"price {new_price} of {pid}")
+    # And the process that showed it patched its index, none indexed the market again
+    updates = index_updates(stack)
+    assert any(u.get("patched", 0) >= 1 for u in updates), updates
+    assert all(u.get("indexed", 0) == 0 for u in updates), updates
     # And both answers are exactly Centra's (formatted price, sorting by price included)
     assert same_as_centra(stack, "GET", f"products/{pid}", SEK) is None
     body = {**SEK, "categories": [category], "sortOrder": [{"field": "priceAsNumber"}]}
