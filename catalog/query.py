@@ -241,7 +241,11 @@ def sorted_page(
         name, direction = query.sort_order[0]
         category = query.categories[0] if query.categories else None
         order = snap.sort_order(name, pricelist, category, direction == "desc")
-    flags = _flags(snap, bits)
+    flags = _kept_flags(snap, bits)
+    if flags is None and walked * WALK_IN_PYTHON_RATIO <= size:
+        return _walk(order, bits, size, start, stop, count, from_back=from_back)
+    if flags is None:
+        flags = _flags(snap, bits)
     if not from_back:
         return list(islice(compress(order, map(flags.__getitem__, order)), start, stop))
     back = reversed(order)
@@ -256,14 +260,51 @@ def sorted_page(
 FLAGS_KEPT = 8
 
 
+# A walk of a sorted order tests each product in Python (~0.2 us) unless the set's flags are
+# kept; making them costs ~1.3 ns a product of the market. A walk this many times shorter than
+# the market is cheaper done in Python (a first page of a large listing: tens of products).
+WALK_IN_PYTHON_RATIO = 150
+
+
+def _walk(
+    order: Sequence[int],
+    bits: int,
+    size: int,
+    start: int,
+    stop: int,
+    count: int,
+    *,
+    from_back: bool,
+) -> list[int]:
+    """:func:`sorted_page`'s page found by testing each product walked against the set's
+    bytes, without flags for the whole market."""
+    data = bits.to_bytes((size + 7) >> 3, "little")
+    skip, take = (count - stop, stop - start) if from_back else (start, stop - start)
+    out: list[int] = []
+    for o in reversed(order) if from_back else order:
+        if data[o >> 3] >> (o & 7) & 1:
+            if skip:
+                skip -= 1
+                continue
+            out.append(o)
+            if len(out) == take:
+                break
+    if from_back:
+        out.reverse()
+    return out
+
+
+def _kept_flags(snap: Snapshot, bits: int) -> bytes | None:
+    cache: dict[int, tuple[int, bytes]] = snapshot_cache(snap, "flags")
+    found = cache.get(id(bits))
+    return found[1] if found is not None and found[0] is bits else None
+
+
 def _flags(snap: Snapshot, bits: int) -> bytes:
     """:func:`catalog.bitsets.flags_of` the set, kept by its identity for the listings asked
     again (:func:`selection` gives them the same set object; the entry holds the set, so its
     identity cannot be another's meanwhile): building it costs a pass over the market."""
     cache: dict[int, tuple[int, bytes]] = snapshot_cache(snap, "flags")
-    found = cache.get(id(bits))
-    if found is not None and found[0] is bits:
-        return found[1]
     flags = flags_of(bits, snap.size)
     if len(cache) >= FLAGS_KEPT:
         cache.pop(next(iter(cache)), None)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
+
 from catalog import index_patch
 from catalog.facets import facets_json
 from catalog.query import run_query, selection, snapshot_cache
@@ -14,6 +16,8 @@ from catalog.query_body import parse_query
 from catalog.snapshot import Snapshot
 from catalog.store import GenerationChanges
 from tests.catalog.snapshots import snapshot
+from tests.catalog.test_index_blob import answer as blob_answer
+from tests.catalog.test_index_blob import generation
 
 BODIES: list[dict[str, Any]] = [
     {},
@@ -58,3 +62,29 @@ def test_a_patched_version_keeps_none_of_its_snapshots_caches() -> None:
     assert patched is not None
     assert snapshot_cache(patched, "selections") == {}
     assert snapshot_cache(snap, "selections") is kept
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"limit": 5},
+        {"limit": 5, "skipFirst": 7},
+        {"sortOrder": [{"field": "uri", "order": "desc"}], "limit": 4, "skipFirst": 2},
+        {"sortOrder": [{"field": "priceAsNumber", "order": "asc"}], "limit": 30},
+        # deep pages: walked from the back
+        {"sortOrder": [{"field": "createdAt", "order": "asc"}], "skipFirst": 280, "limit": 5},
+        {"skipFirst": 290, "limit": 20},
+        {"onlyAvailable": True, "sortOrder": [{"field": "modifiedAt", "order": "desc"}]},
+    ],
+)
+def test_a_page_walked_in_python_is_the_page_walked_with_flags(
+    body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first page of a large listing tests the products it walks one by one instead of
+    making the set's flags (catalog.query._walk): the same page either way."""
+    loaded = generation()
+    pricelist = loaded.meta.pricelists[0]
+    with_flags = blob_answer(Snapshot(loaded), body, pricelist, "en")
+    monkeypatch.setattr("catalog.query.WALK_IN_PYTHON_RATIO", 0)
+    walked = blob_answer(Snapshot(loaded), body, pricelist, "en")
+    assert walked == with_flags
