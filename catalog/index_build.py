@@ -262,7 +262,9 @@ class IndexBuild:
         self.collection_names: dict[str, Any] = {}
         self.style_members: dict[str, list[int]] = {}
         self.style_of: list[str] = []
-        self._style_name: dict[str, str] = {}
+        # One string object per repeated value (styles, collection uris): each decoded record
+        # brings its own copy.
+        self._shared: dict[str, str] = {}
         self.priced: list[list[int]] = [[] for _ in range(pricelists)]
         self.prices: list[list[float | None]] = [[] for _ in range(pricelists)]
         self.plain: dict[str, list[Any]] = {name: [] for name in PLAIN_SORT_FIELDS}
@@ -280,7 +282,7 @@ class IndexBuild:
         if members is None:
             members = self.style_members[rec.style] = []
         members.append(o)
-        self.style_of.append(self._style_name.setdefault(rec.style, rec.style))
+        self.style_of.append(self._shared.setdefault(rec.style, rec.style))
         values = facet_values(rec, self.category_order)
         for f, vs in values.items():
             own = self.own[f]
@@ -304,14 +306,20 @@ class IndexBuild:
         if rec.purchasable():
             self.stocked.append(o)
         self.by_uri[rec.uri] = uri_with(self.by_uri.get(rec.uri), o)
+        self._add_sort_values(o, rec)
+        self._add_words(o, rec)
+
+    def _add_sort_values(self, o: int, rec: IndexRecord) -> None:
         for i, column in enumerate(self.prices):
             if rec.price(i) is not None:
                 self.priced[i].append(o)
             column.append(price_value(rec, i))
         for name, attr in PLAIN_SORT_ATTRS.items():
-            self.plain[name].append(getattr(rec, attr))
+            value = getattr(rec, attr)
+            if name == "collectionUri" and isinstance(value, str):
+                value = self._shared.setdefault(value, value)  # a few: one a collection
+            self.plain[name].append(value)
         self.main_position.append(main_position(rec))
-        self._add_words(o, rec)
 
     def _add_words(self, o: int, rec: IndexRecord) -> None:
         for lang, words in rec.search_words.items():

@@ -199,8 +199,12 @@ class Snapshot:
                 stored.append(item)
         self.rec_at = StoredRecords(stored)
         self.style_of = build.style_of
+        # Each part of the build is dropped once turned into the index's form, so the
+        # rebuild's peak (catalog.index_blob.write_for) is not the build and the index at once.
         self._index_facets(build, n)
+        build.own, build.in_stock_named, build.stocked = {}, {}, []
         self.price_bits = [bits_from(priced, n) for priced in build.priced]
+        build.priced = []
         self._index_sorts(build)
         self.postings = build.postings
         # Per language, word -> the products named by it (name, colour, brand).
@@ -362,10 +366,12 @@ class Snapshot:
         and the positions of the products in each category (categoryItemSort)."""
         self._ranks = {}
         for name in PLAIN_SORT_FIELDS:
-            self._ranks[(name, "")] = ranks_of(build.plain[name])
+            self._ranks[(name, "")] = ranks_of(build.plain.pop(name))
         for pricelist, i in self.pricelist_index.items():
             self._ranks[("priceAsNumber", pricelist)] = ranks_of(build.prices[i])
+            build.prices[i] = []
         self._ranks[("categoryItemSort", "")] = ranks_of(build.main_position)
+        build.main_position = []
         self._positions = {
             cid: (array("I", ordinals), positions)
             for cid, (ordinals, positions) in build.positions.items()
