@@ -71,7 +71,7 @@ _NO_URI = "\x00"
 def patched(snap: Snapshot, changes: GenerationChanges) -> Snapshot | None:
     """``snap`` at ``changes.version``, or None when the change is not one this module
     applies (see the module's docstring): then index the records again."""
-    if not changes.recs or len(changes.recs) > PATCH_LIMIT or changes.meta != snap.meta:
+    if len(changes.recs) > PATCH_LIMIT or changes.meta != snap.meta:
         return None
     blank = functools.partial(_blank, pricelists=len(snap.meta.pricelists))
     targets: list[tuple[int, IndexRecord, IndexRecord]] = []

@@ -354,3 +354,13 @@ class _NoRedis:
 
 
 NO_REDIS: Any = _NoRedis()
+
+
+def test_a_version_without_changed_products_is_the_same_index() -> None:
+    loaded = generation()
+    snap = _snapshot(dict(loaded.recs), loaded.version)
+    changes = GenerationChanges(version=loaded.version + 1, meta=loaded.meta, recs={})
+    patched = index_patch.patched(snap, changes)
+    assert patched is not None
+    assert patched.version == loaded.version + 1
+    assert _answers(patched, _bodies(snap)) == _answers(snap, _bodies(snap))
