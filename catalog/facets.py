@@ -69,6 +69,7 @@ def _counts(snap: Snapshot, f: str, bits: int) -> list[int]:
 
 def _render_field(snap: Snapshot, f: str, language: str, counting: int, base: int) -> str:
     cache = snap.facet_templates
+    totals = snap.total[f]
     counts = _counts(snap, f, counting)
     # Without a filter of its own the field's two counts are over the same set.
     filter_counts = counts if base is counting else None
@@ -91,6 +92,8 @@ def _render_field(snap: Snapshot, f: str, language: str, counting: int, base: in
                 parts.append(count)
             elif part == "\x00filterCount":
                 parts.append(filter_count)
+            elif part == "\x00totalCount":
+                parts.append(str(totals[v]))
             else:
                 parts.append(part)
         values.append("".join(parts))
@@ -98,17 +101,17 @@ def _render_field(snap: Snapshot, f: str, language: str, counting: int, base: in
 
 
 def _facet_template(snap: Snapshot, f: str, v: str, language: str) -> list[str]:
-    """One facet value's JSON text with holes (``\\x00count``, ``\\x00filterCount``) where the
-    per-request counts go; JSON text never holds a raw NUL, so a hole cannot be forged."""
+    """One facet value's JSON text with holes (``\\x00count``, ``\\x00filterCount``,
+    ``\\x00totalCount``) where the counts go: the total changes with the snapshot's version
+    (:mod:`catalog.index_patch`), the rest of the text does not. JSON text never holds a raw
+    NUL, so a hole cannot be forged."""
     extra = snap.facet_extra(f, v, language)
     parts: list[str] = []
     for key in snap.facet_keys(f):
         if key == "value":
             member = [json.dumps(v, ensure_ascii=False)]
-        elif key in ("count", "filterCount"):
+        elif key in ("count", "filterCount", "totalCount"):
             member = ["\x00" + key]
-        elif key == "totalCount":
-            member = [str(snap.total[f][v])]
         elif key == "data":
             member = [json.dumps(snap.facet_data(f, v, language), ensure_ascii=False)]
         elif key in extra:

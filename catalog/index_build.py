@@ -322,19 +322,12 @@ class IndexBuild:
         self.main_position.append(main_position(rec))
 
     def _add_words(self, o: int, rec: IndexRecord) -> None:
-        for lang, words in rec.search_words.items():
-            per = self.postings.setdefault(lang, {})
-            for word in set(words.split()):
-                found = per.get(word)
-                if found is None:
-                    per[word] = array("I", (o,))
-                else:
-                    found.append(o)
-        for lang, words in rec.name_words.items():
-            named = self.named.setdefault(lang, {})
-            for word in set(words.split()):
-                found = named.get(word)
-                if found is None:
-                    named[word] = array("I", (o,))
-                else:
-                    found.append(o)
+        for postings, texts in ((self.postings, rec.search_words), (self.named, rec.name_words)):
+            for lang, words in texts.items():
+                per = postings.setdefault(lang, {})
+                for word in set(words.split()):
+                    found = per.get(word)
+                    if found is None:
+                        per[word] = array("I", (o,))
+                    else:
+                        found.append(o)

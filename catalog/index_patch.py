@@ -172,7 +172,6 @@ class _Patch:
         self.words_came: set[str] = set()  # new keys of a language's postings
         self.words_gone: set[str] = set()  # keys a language's postings lost
         self.names_changed = False
-        self.totals_changed: set[tuple[str, str]] = set()  # (field, value)
         # sort column -> (ordinal, its new rank) of the products that moved in it
         self.moved: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.categories_moved: set[str] = set()
@@ -205,6 +204,7 @@ class _Patch:
         new.ids = [*new.ids, *pids]
         new.style_of = [*new.style_of, *(self.recs[n + k].style for k in range(len(pids)))]
         new.ordinal = {**new.ordinal, **{pid: n + k for k, pid in enumerate(pids)}}
+        self._copied.add(("ordinal",))  # a copy of its own already (remove() writes to it)
         new.size = n + len(pids)
         new.all_bits |= ((1 << len(pids)) - 1) << n
         ranks = self._attr("_ranks")
@@ -274,7 +274,6 @@ class _Patch:
                 own = self._own(("own", f), self._attr("own_bits"), f, dict)
                 total = self._own(("total", f), self._attr("total"), f, dict)
                 expanded = self._own(("expanded", f), self._attr("expanded_bits"), f, dict)
-                self.totals_changed.update((f, v) for v in gone | came)
                 for v in gone:
                     own[v] &= ~bit
                     total[v] -= 1
@@ -441,16 +440,8 @@ class _Patch:
         # The sets of searches expanded to their styles: stale once a style's products change.
         new._expanded = {} if self.members_changed else dict(old._expanded)
         new._learned_cache = dict(old._learned_cache)
-        # A value's text holds its totalCount and its data (a brand's name...).
-        new.facet_templates = (
-            {}
-            if self.names_changed
-            else {
-                k: t
-                for k, t in old.facet_templates.items()
-                if (k[1], k[2]) not in self.totals_changed
-            }
-        )
+        # A value's text holds its data (a brand's name...); its counts are filled per answer.
+        new.facet_templates = {} if self.names_changed else dict(old.facet_templates)
         # Rendered texts: a product's prices, media and whole text, and its relations' in
         # other products' texts. Made again when asked.
         new.text_cache = {}

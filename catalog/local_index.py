@@ -51,7 +51,9 @@ def at_version(snap: Snapshot, changes: store.GenerationChanges) -> Snapshot:
     started = time.perf_counter()
     try:
         patched = index_patch.patched(snap, changes)
-    except Exception:  # deliberately broad: a fault in the patch costs the slow path, not reads
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError):
+        # What a fault in the patch's own logic raises (it only reads and builds dicts,
+        # arrays and ints): it costs the slow path, not the reads.
         log.exception("catalog: patching the index of %s failed; indexing it again", snap.market)
         patched = None
     if patched is not None:
