@@ -22,10 +22,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Ports free_port gave this process: a port asked for and not yet bound is free again for the
+# operating system, which can give it to the next ask (seen: a test's sandbox on the port
+# just chosen for its BFF, the browser talking to the sandbox).
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now and never given before to this process."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _given:
+            _given.add(port)
+            return port
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
