@@ -96,3 +96,12 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_for_language(page: Any, language: str) -> None:
+    """Until the page shown is in ``language``. While a navigation replaces the document there
+    may be no root element for a moment: that is "not yet", not an error."""
+    page.wait_for_function(
+        "lang => document.documentElement !== null && document.documentElement.lang === lang",
+        arg=language,
+    )

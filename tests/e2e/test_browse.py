@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import Shop
+from tests.e2e.conftest import Shop, wait_for_language
 
 pytestmark = pytest.mark.browser
 
@@ -121,7 +121,7 @@ def test_browse_home_category_facet_paging_product_colour_context_and_404(
         page.select_option("select[name=country]", "DE")
         page.select_option("select[name=language]", "de")
         page.locator(".picker-go").click()  # a choice changes only with its button
-        page.wait_for_function("document.documentElement.lang === 'de'")
+        wait_for_language(page, "de")
         # the picker sends the shopper back to the same page, under the German locale
         assert page.url == product_url.replace("/se/sv/", "/de/de/")
         if page.locator("h1.product-name").count() == 0:

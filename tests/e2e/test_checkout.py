@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from checkout import shapes
+from tests.e2e.conftest import wait_for_language
 from tests.e2e.own_shop import (
     ADDRESS,
     OwnShop,
@@ -185,7 +186,7 @@ def test_a_declined_payment_and_a_cancelled_one_explain_and_keep_the_bag(
         assert "SEK" in page.locator("[data-grand-total]").inner_text()
         page.select_option("#co-country", "DE")
         page.locator(".co-country button").click()  # a choice changes only with its button
-        page.wait_for_function("document.documentElement.lang === 'de'")
+        wait_for_language(page, "de")
         assert page.url.endswith("/cart")
         assert page.locator("h1").inner_text() == "Dein Warenkorb"
         assert "EUR" in page.locator("[data-grand-total]").inner_text()

@@ -20,7 +20,7 @@ import pytest
 
 from tests.checkout.fixtures import catalog, purchasable
 from tests.conftest import SandboxProcess
-from tests.e2e.conftest import Shop
+from tests.e2e.conftest import Shop, wait_for_language
 from tests.e2e.own_shop import Shots
 
 pytestmark = pytest.mark.browser
@@ -113,7 +113,7 @@ def test_arrow_keys_change_nothing_until_the_button_is_pressed(shop: Shop, chrom
         page.select_option("select[name=country]", "DE")
         page.select_option("select[name=language]", "de")
         page.locator(".picker-go").click()
-        page.wait_for_function("document.documentElement.lang === 'de'")
+        wait_for_language(page, "de")
         assert cookie(context, "country") == "DE"
         assert "EUR" in page.locator(".topbar").inner_text()
         assert page.url == url.replace("/se/sv/", "/de/de/")  # the same page, German locale
